@@ -1,0 +1,232 @@
+"""Checking translations: one chapter (pair mode) or the whole project.
+
+Pure orchestration over parse -> align -> rules; no argument parsing, no printing. Chapters
+are parsed once per run (``ChapterStore``), whatever number of editions share an English file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from toolkit.align import align_chapters, make_units
+from toolkit.checks import BasisCandidate, CheckContext, Finding, LanguageJudge, run_rules
+from toolkit.checks.labels import defined_labels
+from toolkit.code import normalise_code, saved_code
+from toolkit.config import ConfigError, Edition, Lock, ProjectConfig, load_editions, load_lock
+from toolkit.model import Chapter, CodeCell
+from toolkit.parser import parse_chapter
+from toolkit.sources import verify_sources
+
+
+class ChapterStore:
+    """Parses each file once and names it by a path relative to the project."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root
+        self._chapters: dict[Path, Chapter] = {}
+
+    def display(self, path: Path) -> str:
+        if self.root is not None:
+            try:
+                return str(path.resolve().relative_to(self.root.resolve()))
+            except ValueError:
+                pass
+        return str(path)
+
+    def get(self, path: Path) -> Chapter:
+        key = path.resolve()
+        if key not in self._chapters:
+            try:
+                data = path.read_bytes()
+            except OSError as error:
+                raise ConfigError(f"{path}: cannot read: {error.strerror}") from error
+            self._chapters[key] = parse_chapter(self.display(path), data)
+        return self._chapters[key]
+
+
+@dataclass(frozen=True)
+class ChapterJob:
+    """One translated chapter and the English it is checked against."""
+
+    translation: Path
+    tabs: tuple[str, ...]
+    language: str
+    edition: str
+    chapter: str
+    basis: Path
+    basis_id: str
+    basis_tabs: tuple[str, ...]
+    today: Path | None = None
+    today_id: str = ""
+    today_tabs: tuple[str, ...] = ()
+    candidates: tuple[tuple[str, Path, tuple[str, ...]], ...] = ()
+
+
+@dataclass(frozen=True)
+class ChapterResult:
+    job: ChapterJob
+    findings: tuple[Finding, ...]
+
+
+@dataclass
+class RunResult:
+    results: list[ChapterResult] = field(default_factory=list)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for r in self.results for f in r.findings]
+
+
+def score_basis(
+    translation: Chapter, tabs: tuple[str, ...], english: Chapter, english_tabs: tuple[str, ...]
+) -> float:
+    """How closely a translation keeps one English revision's invariant parts (0..1).
+
+    Code cells score on their tab header as written, their code and whether their
+    docstrings/comments stand where English has them; other anchors on equal signatures.
+    """
+    alignment = align_chapters(english, translation, english_tabs, tabs)
+    matched = 0.0
+    for pair in alignment.pairs:
+        if pair.en is None or pair.tr is None or not pair.en.strong:
+            continue
+        en, tr = pair.en.block, pair.tr.block
+        if isinstance(en, CodeCell) and isinstance(tr, CodeCell):
+            if normalise_code(en.code) != normalise_code(tr.code):
+                continue
+            score = 0.5
+            score += 0.3 if en.header == tr.header else 0.0
+            same_shape = len(en.code.splitlines()) == len(tr.code.splitlines())
+            score += 0.2 if same_shape and saved_code(en.code) == saved_code(tr.code) else 0.0
+            matched += score
+        elif pair.en.signature == pair.tr.signature:
+            matched += 1.0
+    total = sum(u.strong for u in make_units(english, english_tabs)) + sum(
+        u.strong for u in make_units(translation, tabs)
+    )
+    return 2 * matched / total if total else 0.0
+
+
+def check_job(
+    job: ChapterJob,
+    store: ChapterStore,
+    book_labels: frozenset[str] = frozenset(),
+    detector: LanguageJudge | None = None,
+    select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
+) -> ChapterResult:
+    translation = store.get(job.translation)
+    basis = store.get(job.basis)
+    alignment = align_chapters(basis, translation, job.basis_tabs, job.tabs)
+    staleness = None
+    if job.today is not None and job.today.resolve() != job.basis.resolve():
+        today = store.get(job.today)
+        if today.text != basis.text:
+            staleness = align_chapters(basis, today, job.basis_tabs, job.today_tabs, same_language=True)
+    candidates = tuple(
+        BasisCandidate(revision, score_basis(translation, job.tabs, store.get(path), tabs))
+        for revision, path, tabs in job.candidates
+    )
+    context = CheckContext(
+        alignment=alignment,
+        language=job.language,
+        edition=job.edition,
+        chapter=job.chapter,
+        basis=job.basis_id,
+        book_labels=book_labels,
+        staleness=staleness,
+        today=job.today_id,
+        basis_candidates=candidates,
+        detector=detector,
+    )
+    return ChapterResult(job, tuple(run_rules(context, select, ignore)))
+
+
+def project_jobs(
+    config: ProjectConfig, only: Iterable[Path] = ()
+) -> tuple[list[ChapterJob], Lock, list[Edition]]:
+    """Every translated chapter of every edition (or those under ``only``)."""
+    lock = load_lock(config.source_dir / "LOCK.toml")
+    problems = verify_sources(lock, config.source_dir)
+    if problems:
+        raise ConfigError("English sources are not set up:\n" + "\n".join(problems))
+    editions = load_editions(config)
+    today = lock.today
+    wanted = [p.resolve() for p in only]
+    jobs: list[ChapterJob] = []
+    for edition in editions:
+        basis = lock.revision(edition.basis)
+        if basis is None:
+            known = ", ".join(r.id for r in lock.revisions)
+            raise ConfigError(
+                f"{edition.directory / 'edition.toml'}: basis {edition.basis} is not a revision in {lock.path} ({known})"
+            )
+        for path in sorted(edition.directory.rglob("*.md")):
+            resolved = path.resolve()
+            if wanted and not any(resolved == w or w in resolved.parents for w in wanted):
+                continue
+            chapter = str(path.relative_to(edition.directory))
+            basis_file = config.source_dir / basis.id / chapter
+            if not basis_file.is_file():
+                raise ConfigError(
+                    f"{path}: no English source for basis {basis.id} of {chapter}; add it to {lock.path}"
+                )
+            today_file = config.source_dir / today.id / chapter
+            candidates = tuple(
+                (r.id, config.source_dir / r.id / chapter, r.tabs)
+                for r in lock.revisions
+                if (config.source_dir / r.id / chapter).is_file()
+            )
+            jobs.append(
+                ChapterJob(
+                    translation=path,
+                    tabs=edition.tabs,
+                    language=edition.language,
+                    edition=edition.id,
+                    chapter=chapter,
+                    basis=basis_file,
+                    basis_id=basis.id,
+                    basis_tabs=basis.tabs,
+                    today=today_file if today_file.is_file() else None,
+                    today_id=today.id,
+                    today_tabs=today.tabs,
+                    candidates=candidates if len(candidates) > 1 else (),
+                )
+            )
+    if wanted and not jobs:
+        raise ConfigError("no translated chapter under " + ", ".join(str(p) for p in only))
+    return jobs, lock, editions
+
+
+def book_labels_for(
+    jobs: list[ChapterJob], store: ChapterStore, extra: Iterable[Path] = ()
+) -> dict[str, frozenset[str]]:
+    """Per edition: labels defined anywhere in its chapters or in the English sources."""
+    english: set[str] = set()
+    for path in {*(j.basis for j in jobs), *(j.today for j in jobs if j.today), *extra}:
+        english |= defined_labels(store.get(path))
+    per_edition: dict[str, set[str]] = {}
+    for job in jobs:
+        per_edition.setdefault(job.edition, set(english)).update(defined_labels(store.get(job.translation)))
+    return {edition: frozenset(labels) for edition, labels in per_edition.items()}
+
+
+def check_jobs(
+    jobs: list[ChapterJob],
+    store: ChapterStore,
+    detector: LanguageJudge | None,
+    select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
+    progress: Callable[[ChapterJob], None] | None = None,
+) -> RunResult:
+    labels = book_labels_for(jobs, store)
+    result = RunResult()
+    for job in jobs:
+        if progress is not None:
+            progress(job)
+        result.results.append(
+            check_job(job, store, labels.get(job.edition, frozenset()), detector, select, ignore)
+        )
+    return result

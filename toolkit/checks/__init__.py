@@ -1,0 +1,190 @@
+"""Drift checks: small rules with a stable code, a name, a severity and a docstring.
+
+A rule is a function ``(CheckContext) -> Iterable[Finding]`` registered with ``@rule``. Its
+docstring is its documentation (``toolkit rules`` prints it). Findings are values; the
+framework applies suppression comments and ``--select/--ignore`` after the rules ran, so rules
+never need to know about either.
+
+Suppression, in the markdown:
+- ``<!-- toolkit: ignore C003 -->`` on its own line silences those codes for the next block;
+- ``<!-- toolkit: ignore-file P001 -->`` anywhere silences them for the whole file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+
+from toolkit.align import Alignment, Unit
+from toolkit.model import Blank, Chapter, HtmlBlock, Severity, iter_blocks
+
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    name: str
+    severity: Severity
+    path: str
+    line: int
+    message: str
+    hint: str = ""
+    detail: str = ""  # e.g. a diff; shown indented under the finding
+    edition: str = ""
+    chapter: str = ""
+
+    def location(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class BasisCandidate:
+    """How well a translation matches one known English revision."""
+
+    revision: str
+    score: float
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """Everything a rule may look at for one translated chapter."""
+
+    alignment: Alignment  # English basis <-> translation
+    language: str  # the edition's language code
+    edition: str
+    chapter: str
+    basis: str
+    book_labels: frozenset[str] = frozenset()
+    staleness: Alignment | None = None  # English basis <-> today's English
+    today: str = ""
+    basis_candidates: tuple[BasisCandidate, ...] = ()
+    detector: LanguageJudge | None = None
+
+    @property
+    def en(self) -> Chapter:
+        return self.alignment.en
+
+    @property
+    def tr(self) -> Chapter:
+        return self.alignment.tr
+
+    def finding(self, rule_code: str, unit_or_line: Unit | int, message: str, **extra: str) -> Finding:
+        spec = RULES[rule_code]
+        line = unit_or_line if isinstance(unit_or_line, int) else unit_or_line.block.span.start
+        return Finding(
+            code=spec.code,
+            name=spec.name,
+            severity=spec.severity,
+            path=self.tr.path,
+            line=line,
+            message=message,
+            edition=self.edition,
+            chapter=self.chapter,
+            **extra,
+        )
+
+
+class LanguageJudge:
+    """Interface of the language detector the language rules use (see toolkit.language)."""
+
+    def judge(self, text: str, language: str) -> str:  # pragma: no cover - interface
+        """'en', ``language``, 'other' or 'unknown' for a piece of prose."""
+        raise NotImplementedError
+
+
+RuleFunction = Callable[[CheckContext], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    function: RuleFunction = field(repr=False)
+
+    @property
+    def doc(self) -> str:
+        return (self.function.__doc__ or "").strip()
+
+    @property
+    def summary(self) -> str:
+        return self.doc.splitlines()[0] if self.doc else ""
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(code: str, name: str, severity: Severity) -> Callable[[RuleFunction], RuleFunction]:
+    """Register a rule. Codes are stable: never reuse or renumber one."""
+
+    def register(function: RuleFunction) -> RuleFunction:
+        if code in RULES:
+            raise ValueError(f"rule code {code} registered twice")
+        RULES[code] = Rule(code, name, severity, function)
+        return function
+
+    return register
+
+
+def declare(code: str, name: str, severity: Severity, doc: str) -> None:
+    """Register a code whose findings another rule produces (e.g. parser diagnostics)."""
+
+    def produced_elsewhere(context: CheckContext) -> Iterable[Finding]:
+        return ()
+
+    produced_elsewhere.__doc__ = doc
+    RULES[code] = Rule(code, name, severity, produced_elsewhere)
+
+
+def matches(code: str, patterns: Iterable[str]) -> bool:
+    """``C`` matches every C rule, ``C00`` C001..C009, ``C001`` itself (ruff-style prefixes)."""
+    return any(code.startswith(p) for p in patterns)
+
+
+def suppressed_codes(chapter: Chapter) -> tuple[set[str], dict[int, set[str]]]:
+    """Codes silenced for the whole file, and per line for the block after each comment."""
+    whole: set[str] = set()
+    by_line: dict[int, set[str]] = {}
+    pending: set[str] = set()
+    for block, _ in iter_blocks(chapter.blocks):
+        if isinstance(block, HtmlBlock):
+            whole.update(block.suppress_file)
+            pending.update(block.suppress)
+            continue
+        if isinstance(block, Blank):
+            continue
+        if pending:
+            for line in range(block.span.start, block.span.end + 1):
+                by_line.setdefault(line, set()).update(pending)
+            pending = set()
+    return whole, by_line
+
+
+def run_rules(
+    context: CheckContext,
+    select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
+) -> list[Finding]:
+    from toolkit.checks import families  # noqa: F401  (registers the rules)
+
+    select, ignore = tuple(select), tuple(ignore)
+    whole, by_line = suppressed_codes(context.tr)
+    findings: list[Finding] = []
+    for spec in RULES.values():
+        if ignore and matches(spec.code, ignore):
+            continue  # not run at all: --ignore P also saves the language detection
+        for found in spec.function(context):
+            if select and not matches(found.code, select):
+                continue
+            if ignore and matches(found.code, ignore):
+                continue
+            if matches(found.code, whole) or matches(found.code, by_line.get(found.line, ())):
+                continue
+            findings.append(found)
+    findings.sort(key=lambda f: (f.path, f.line, f.code))
+    return findings
+
+
+def with_severity(found: Finding, severity: Severity) -> Finding:
+    return replace(found, severity=severity)

@@ -1,0 +1,101 @@
+"""Code cells: missing, extra, changed, moved; ``#@save`` cells exactly."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+from toolkit.checks import CheckContext, Finding, rule
+from toolkit.checks.pairs import anchor_line, both, only_en, only_tr
+from toolkit.code import describe_tabs, normalise_code, resolved_tabs, saved_code
+from toolkit.model import CodeCell
+
+
+def code_diff(en: str, tr: str) -> str:
+    lines = difflib.unified_diff(en.splitlines(), tr.splitlines(), "english", "translation", lineterm="", n=1)
+    return "\n".join(list(lines)[2:])
+
+
+@rule("C001", "code-cell-missing", "error")
+def code_cell_missing(context: CheckContext) -> Iterable[Finding]:
+    """An executable cell of the English basis has no counterpart in the translation.
+
+    Why: readers of the translation miss code that later cells depend on, and the chapter
+    cannot share the English outputs.
+    Example: English has a ``#@tab tensorflow`` cell the translation dropped.
+    """
+    for pair, unit, cell in only_en(context.alignment, CodeCell):
+        if cell.executable:
+            tabs = describe_tabs(resolved_tabs(cell, context.alignment.en_tabs))
+            yield context.finding(
+                "C001",
+                anchor_line(context.alignment, pair),
+                f"code cell [{tabs}] of English line {cell.span.start} is missing here",
+                hint="copy the cell from the English source (comments may be translated)",
+            )
+
+
+@rule("C002", "code-cell-extra", "error")
+def code_cell_extra(context: CheckContext) -> Iterable[Finding]:
+    """An executable cell of the translation has no counterpart in the English basis.
+
+    Why: translated files come from outside contributors; code English does not have is never
+    reviewed upstream and is not executed by run-cells without --trust-translations.
+    """
+    for unit, cell in only_tr(context.alignment, CodeCell):
+        if cell.executable:
+            tabs = describe_tabs(resolved_tabs(cell, context.alignment.tr_tabs))
+            yield context.finding("C002", unit, f"code cell [{tabs}] is not in the English source")
+
+
+@rule("C003", "code-cell-changed", "error")
+def code_cell_changed(context: CheckContext) -> Iterable[Finding]:
+    """A cell's code differs from English beyond comments, docstrings and formatting.
+
+    Why: outputs are shared across languages, so the translation must run the English code.
+    Translated comments (``# Factory for networks``) and docstrings are not drift.
+    """
+    for en_unit, en, tr_unit, tr in both(context.alignment, CodeCell):
+        if en.executable and tr.executable and normalise_code(en.code) != normalise_code(tr.code):
+            yield context.finding(
+                "C003",
+                tr_unit,
+                f"code differs from English line {en.span.start} (beyond comments and docstrings)",
+                hint="restore the English code; translate only comments and docstrings",
+                detail=code_diff(en.code, tr.code),
+            )
+
+
+@rule("C004", "saved-cell-changed", "error")
+def saved_cell_changed(context: CheckContext) -> Iterable[Finding]:
+    """A ``#@save`` cell is not line-for-line the English one (comments and docstrings aside).
+
+    Why: ``#@save`` cells are saved into the d2l library; even formatting changes make the
+    library differ between languages.
+    """
+    for en_unit, en, tr_unit, tr in both(context.alignment, CodeCell):
+        if not (en.save and tr.executable):
+            continue
+        if normalise_code(en.code) != normalise_code(tr.code):
+            continue  # C003 already says so
+        if saved_code(en.code) != saved_code(tr.code):
+            yield context.finding(
+                "C004",
+                tr_unit,
+                f"#@save cell differs in layout from English line {en.span.start}",
+                hint="#@save cells must match English exactly; only comments and docstrings may be translated",
+                detail=code_diff(saved_code(en.code), saved_code(tr.code)),
+            )
+
+
+@rule("C005", "code-cell-moved", "warning")
+def code_cell_moved(context: CheckContext) -> Iterable[Finding]:
+    """A cell exists in both versions but at another place in the sequence.
+
+    Why: cells run in order in one kernel; a moved cell may use names defined later.
+    """
+    for pair in context.alignment.pairs:
+        if pair.moved and pair.tr is not None and pair.en is not None and isinstance(pair.tr.block, CodeCell):
+            yield context.finding(
+                "C005", pair.tr, f"code cell moved: English has it at line {pair.en.block.span.start}"
+            )

@@ -1,0 +1,160 @@
+"""Equations, figures, links, inline code, numbers and headings."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from toolkit.checks import CheckContext, Finding, rule
+from toolkit.checks.pairs import anchor_line, both, missing, only_en, prose_pairs
+from toolkit.model import Equation, Figure, Heading, iter_blocks
+
+
+def _tex(text: str) -> str:
+    return "".join(text.split())
+
+
+@rule("E001", "equation-changed", "warning")
+def equation_changed(context: CheckContext) -> Iterable[Finding]:
+    """A display equation differs from its English counterpart (whitespace aside)."""
+    for en_unit, en, tr_unit, tr in both(context.alignment, Equation):
+        if _tex(en.tex) != _tex(tr.tex):
+            yield context.finding(
+                "E001",
+                tr_unit,
+                f"equation differs from English line {en.span.start}",
+                detail=f"- {en.tex}\n+ {tr.tex}",
+            )
+
+
+@rule("E002", "equation-missing", "error")
+def equation_missing(context: CheckContext) -> Iterable[Finding]:
+    """A display equation of English is missing from the translation."""
+    for pair, unit, block in only_en(context.alignment, Equation):
+        yield context.finding(
+            "E002",
+            anchor_line(context.alignment, pair),
+            f"equation of English line {block.span.start} is missing here",
+        )
+
+
+@rule("E003", "inline-math-changed", "warning")
+def inline_math_changed(context: CheckContext) -> Iterable[Finding]:
+    """Inline math of the English block is missing or altered in its translation."""
+    for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
+        lost = missing(tuple(_tex(m) for m in en.math), tuple(_tex(m) for m in tr.math))
+        if lost:
+            yield context.finding(
+                "E003", tr_unit, f"inline math lost or changed: {', '.join('$' + m + '$' for m in lost[:4])}"
+            )
+
+
+@rule("F001", "figure-path-changed", "error")
+def figure_path_changed(context: CheckContext) -> Iterable[Finding]:
+    """A figure points at another image than its English counterpart."""
+    for en_unit, en, tr_unit, tr in both(context.alignment, Figure):
+        if en.path != tr.path:
+            yield context.finding(
+                "F001", tr_unit, f"image `{tr.path}` but English has `{en.path}`", hint=f"use {en.path}"
+            )
+
+
+@rule("F002", "figure-missing", "error")
+def figure_missing(context: CheckContext) -> Iterable[Finding]:
+    """A figure of English is missing from the translation."""
+    for pair, unit, block in only_en(context.alignment, Figure):
+        yield context.finding(
+            "F002",
+            anchor_line(context.alignment, pair),
+            f"figure `{block.path}` of English line {block.span.start} is missing here",
+        )
+
+
+@rule("F003", "caption-untranslated", "warning")
+def caption_untranslated(context: CheckContext) -> Iterable[Finding]:
+    """A figure caption is word for word the English caption."""
+    for en_unit, en, tr_unit, tr in both(context.alignment, Figure):
+        if (
+            en.caption.strip()
+            and en.caption.strip() == tr.caption.strip()
+            and any(c.isalpha() for c in en.caption)
+        ):
+            yield context.finding("F003", tr_unit, f'caption is still English: "{tr.caption.strip()}"')
+
+
+@rule("K001", "link-changed", "warning")
+def link_changed(context: CheckContext) -> Iterable[Finding]:
+    """A link URL of the English block is dropped or changed in its translation."""
+    for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
+        wanted = tuple(link.url for link in en.links if not link.image)
+        have = tuple(link.url for link in tr.links if not link.image)
+        lost = missing(wanted, have)
+        if lost:
+            yield context.finding(
+                "K001",
+                tr_unit,
+                f"link(s) dropped or changed: {', '.join(lost)}",
+                hint="keep the English URLs (a localised page may be linked beside them)",
+            )
+
+
+@rule("I001", "inline-code-lost", "warning")
+def inline_code_lost(context: CheckContext) -> Iterable[Finding]:
+    """Inline code spans of the English block are missing from its translation.
+
+    Why: identifiers in backticks are code, not words, and must survive translation.
+    """
+    for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
+        lost = missing(tuple(set(en.code_spans)), tuple(set(tr.code_spans)))
+        if lost:
+            yield context.finding(
+                "I001", tr_unit, f"inline code lost: {', '.join('`' + c + '`' for c in lost[:5])}"
+            )
+
+
+@rule("I002", "number-lost", "info")
+def number_lost(context: CheckContext) -> Iterable[Finding]:
+    """Numbers of the English block do not appear in its translation."""
+    for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
+        tr_numbers = set(tr.numbers) | {n.replace(",", ".") for n in tr.numbers}
+        lost = sorted(
+            {
+                n
+                for n in en.numbers
+                if n not in tr_numbers
+                and n.replace(",", ".") not in tr_numbers
+                and n.replace(".", ",") not in tr_numbers
+            }
+        )
+        if lost:
+            yield context.finding(
+                "I002", tr_unit, f"number(s) not found in the translation: {', '.join(lost[:6])}"
+            )
+
+
+@rule("H001", "heading-structure", "warning")
+def heading_structure(context: CheckContext) -> Iterable[Finding]:
+    """The translation has another number of headings per level than English."""
+
+    def count(chapter_blocks: tuple) -> Counter[int]:  # type: ignore[type-arg]
+        return Counter(b.level for b, _ in iter_blocks(chapter_blocks) if isinstance(b, Heading))
+
+    en, tr = count(context.en.blocks), count(context.tr.blocks)
+    for level in sorted(set(en) | set(tr)):
+        if en[level] != tr[level]:
+            yield context.finding(
+                "H001", 1, f"{tr[level]} heading(s) of level {level}, English has {en[level]}"
+            )
+
+
+@rule("H002", "heading-level-changed", "warning")
+def heading_level_changed(context: CheckContext) -> Iterable[Finding]:
+    """A heading's level differs from its English counterpart."""
+    for en_unit, en, tr_unit, tr in both(context.alignment, Heading):
+        if en.level != tr.level:
+            yield context.finding(
+                "H002",
+                tr_unit,
+                f"heading level {tr.level}, English line {en.span.start} has level {en.level}",
+                hint=f"use {'#' * en.level}",
+            )

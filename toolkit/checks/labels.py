@@ -1,0 +1,158 @@
+"""Labels and references: :label:, :eqlabel:, :numref:, :ref:, :eqref:, :cite:."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from toolkit.checks import CheckContext, Finding, rule
+from toolkit.checks.pairs import both, missing, prose_pairs
+from toolkit.model import (
+    CITATION_ROLES,
+    DEFINING_ROLES,
+    REFERENCE_ROLES,
+    Attributes,
+    Chapter,
+    Role,
+    block_inline,
+    iter_blocks,
+)
+
+
+def chapter_roles(chapter: Chapter) -> list[Role]:
+    roles: list[Role] = []
+    for block, _ in iter_blocks(chapter.blocks):
+        if isinstance(block, Attributes):
+            roles.extend(block.roles)
+        elif (inline := block_inline(block)) is not None:
+            roles.extend(inline.roles)
+    return roles
+
+
+def defined_labels(chapter: Chapter) -> set[str]:
+    return {r.target for r in chapter_roles(chapter) if r.name in DEFINING_ROLES}
+
+
+@rule("L001", "label-missing", "error")
+def label_missing(context: CheckContext) -> Iterable[Finding]:
+    """A label (or equation label) English defines is not defined in the translation.
+
+    Why: every :numref:/:eqref: to it, in this chapter or another, breaks in this language.
+    """
+    tr_labels = defined_labels(context.tr)
+    renamed = {en.target for en, _ in _renamed(context)}
+    for role in chapter_roles(context.en):
+        if role.name in DEFINING_ROLES and role.target not in tr_labels and role.target not in renamed:
+            yield context.finding(
+                "L001",
+                _nearest_tr_line(context, role.line),
+                f":{role.name}:`{role.target}` (English line {role.line}) is not defined in the translation",
+                hint="labels are never translated: copy the English :label: line",
+            )
+
+
+def _renamed(context: CheckContext) -> list[tuple[Role, Role]]:
+    out: list[tuple[Role, Role]] = []
+    tr_labels = defined_labels(context.tr)
+    en_labels = defined_labels(context.en)
+    for _, en, _, tr in both(context.alignment, Attributes):
+        for en_role, tr_role in zip(en.roles, tr.roles, strict=False):
+            if (
+                en_role.name == tr_role.name
+                and en_role.name in DEFINING_ROLES
+                and en_role.target != tr_role.target
+                and en_role.target not in tr_labels
+                and tr_role.target not in en_labels
+            ):
+                out.append((en_role, tr_role))
+    return out
+
+
+def _nearest_tr_line(context: CheckContext, en_line: int) -> int:
+    best = 1
+    for pair in context.alignment.pairs:
+        if pair.en is not None and pair.tr is not None and pair.en.block.span.start <= en_line:
+            best = pair.tr.block.span.start
+    return best
+
+
+@rule("L002", "label-renamed", "error")
+def label_renamed(context: CheckContext) -> Iterable[Finding]:
+    """A label sits where English has one, under another name.
+
+    Why: references use the English name; the renamed label is unreachable.
+    """
+    for en_role, tr_role in _renamed(context):
+        yield context.finding(
+            "L002",
+            tr_role.line,
+            f":{tr_role.name}:`{tr_role.target}` should be `{en_role.target}` as in English line {en_role.line}",
+            hint=f"rename it back to {en_role.target}",
+        )
+
+
+@rule("L003", "label-duplicated", "error")
+def label_duplicated(context: CheckContext) -> Iterable[Finding]:
+    """The same label is defined twice in the translated chapter."""
+    counts = Counter(r.target for r in chapter_roles(context.tr) if r.name in DEFINING_ROLES)
+    seen: set[str] = set()
+    for role in chapter_roles(context.tr):
+        if role.name in DEFINING_ROLES and counts[role.target] > 1:
+            if role.target in seen:
+                yield context.finding("L003", role.line, f"label `{role.target}` is defined again here")
+            seen.add(role.target)
+
+
+@rule("L004", "label-extra", "warning")
+def label_extra(context: CheckContext) -> Iterable[Finding]:
+    """The translation defines a label English does not have."""
+    en_labels = defined_labels(context.en)
+    renamed = {tr.target for _, tr in _renamed(context)}
+    for role in chapter_roles(context.tr):
+        if role.name in DEFINING_ROLES and role.target not in en_labels and role.target not in renamed:
+            yield context.finding("L004", role.line, f"label `{role.target}` is not in English")
+
+
+@rule("R001", "reference-unresolved", "error")
+def reference_unresolved(context: CheckContext) -> Iterable[Finding]:
+    """A :numref:, :ref: or :eqref: points at a label defined nowhere in the chapter or book.
+
+    References English itself makes to chapters this project does not hold are not reported:
+    only targets the translation introduced.
+    """
+    known = defined_labels(context.tr) | set(context.book_labels)
+    english_refs = {r.target for r in chapter_roles(context.en) if r.name in REFERENCE_ROLES}
+    for role in chapter_roles(context.tr):
+        if role.name in REFERENCE_ROLES and role.target not in known and role.target not in english_refs:
+            yield context.finding(
+                "R001",
+                role.line,
+                f":{role.name}:`{role.target}` points at no label in this chapter or book",
+                hint="check the spelling against the English label",
+            )
+
+
+@rule("R002", "reference-dropped", "warning")
+def reference_dropped(context: CheckContext) -> Iterable[Finding]:
+    """A reference or citation of the English block is missing from its translation."""
+    for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
+        wanted = tuple(
+            f":{r.name}:`{r.target}`" for r in en.roles if r.name in REFERENCE_ROLES | CITATION_ROLES
+        )
+        have = tuple(
+            f":{r.name}:`{r.target}`" for r in tr.roles if r.name in REFERENCE_ROLES | CITATION_ROLES
+        )
+        lost = missing(wanted, have)
+        # citet/cite swaps are a stylistic choice in some languages, not a loss
+        lost = [
+            x
+            for x in lost
+            if x.replace(":citet:", ":cite:") not in {h.replace(":citet:", ":cite:") for h in have}
+        ]
+        if lost:
+            yield context.finding(
+                "R002",
+                tr_unit,
+                f"{', '.join(lost)} of English line {en_unit.block.span.start} is missing here",
+                hint="keep references and citations as they are in English",
+            )

@@ -1,0 +1,100 @@
+"""Markup that will render literally, and machine-translation artifacts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from toolkit.checks import CheckContext, Finding, rule
+from toolkit.model import block_inline, iter_blocks
+
+CURRENCY = re.compile(r"^\s*\d[\d.,]*\s+[^\W\d_]{2,}")
+
+
+def _inline_blocks(context: CheckContext) -> Iterable[tuple[int, object]]:
+    for block, _ in iter_blocks(context.tr.blocks):
+        inline = block_inline(block)
+        if inline is not None:
+            yield block.span.start, inline
+
+
+@rule("M001", "literal-emphasis", "warning")
+def literal_emphasis(context: CheckContext) -> Iterable[Finding]:
+    """Emphasis delimiters that cannot open or close by CommonMark rules show as ``*``.
+
+    Why: ``*기호 프로그래밍(symbolic programming)*을`` renders with its asterisks, because a
+    closing ``*`` preceded by punctuation must be followed by a space or punctuation. This
+    bites Korean text, where particles follow the word directly.
+    Fix: move the delimiter inside the punctuation, add a space, or use ``<em>...</em>``.
+    """
+    for block, _ in iter_blocks(context.tr.blocks):
+        inline = block_inline(block)
+        if inline is None:
+            continue
+        by_line: dict[int, list[str]] = {}
+        for line, excerpt in inline.literal_markup:
+            if "`" in excerpt or re.search(r":\w+:", excerpt):
+                continue  # M002's
+            by_line.setdefault(line, []).append(excerpt.strip())
+        for line, excerpts in by_line.items():
+            yield context.finding(
+                "M001",
+                line,
+                "emphasis will show literally: " + " … ".join(f'"{e}"' for e in excerpts),
+                hint="a `*` closes only if it is not preceded by punctuation that a letter follows, and "
+                "never after a space: write <em>…</em>, or move the `*`",
+            )
+
+
+@rule("M002", "unclosed-code-or-role", "error")
+def unclosed_code_or_role(context: CheckContext) -> Iterable[Finding]:
+    """A backtick or a role (``:numref:`x``) is never closed and will show literally."""
+    for block, _ in iter_blocks(context.tr.blocks):
+        inline = block_inline(block)
+        if inline is None:
+            continue
+        for line, excerpt in inline.literal_markup:
+            if "`" in excerpt or re.search(r":\w+:", excerpt):
+                yield context.finding(
+                    "M002",
+                    line,
+                    f'unclosed backtick or role: "{excerpt.strip()}"',
+                    hint="close it with a backtick",
+                )
+
+
+@rule("M003", "dollar-as-currency", "warning")
+def dollar_as_currency(context: CheckContext) -> Iterable[Finding]:
+    """A ``$`` meant as a currency sign starts inline math (``$5 and $10``)."""
+    for block, _ in iter_blocks(context.tr.blocks):
+        inline = block_inline(block)
+        if inline is None:
+            continue
+        for math in inline.math:
+            if CURRENCY.match(math):
+                yield context.finding(
+                    "M003",
+                    block.span.start,
+                    f"`${math}$` reads as math; is `$` a currency sign here?",
+                    hint="escape it as \\$",
+                )
+
+
+@rule("M004", "sentences-joined", "warning")
+def sentences_joined(context: CheckContext) -> Iterable[Finding]:
+    """Sentences joined without a space after the full stop (a machine-translation artifact).
+
+    Example: ``두었습니다.간단한`` should be ``두었습니다. 간단한``.
+    """
+    for block, _ in iter_blocks(context.tr.blocks):
+        inline = block_inline(block)
+        if inline is None or not inline.joined_sentences:
+            continue
+        first_line, first = inline.joined_sentences[0]
+        count = len(inline.joined_sentences)
+        yield context.finding(
+            "M004",
+            first_line,
+            f'{count} sentence(s) joined without a space, e.g. "{first}"',
+            hint="add a space after the full stop",
+        )

@@ -1,0 +1,277 @@
+"""The ``toolkit`` command line. The only module that parses arguments or exits.
+
+Exit codes: 0 clean, 1 findings of severity error, 2 usage, configuration or input error.
+A user mistake prints ``toolkit: error: ...`` and never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+import click
+
+from toolkit.checker import ChapterJob, ChapterStore, RunResult, check_jobs, project_jobs
+from toolkit.checks import RULES
+from toolkit.config import ConfigError, find_project_root, load_lock, load_project
+from toolkit.sources import SourceError, sync_sources
+
+FORMATS = ("text", "json", "html")
+
+
+def _split(values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+def _tabs(value: str | None, option: str) -> tuple[str, ...]:
+    if value is None:
+        raise click.UsageError(f"{option} is required in pair mode (e.g. {option} mxnet,pytorch,tensorflow)")
+    tabs = _split((value,))
+    if not tabs:
+        raise click.UsageError(f"{option} needs at least one tab name")
+    return tabs
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the errors a user can fix into a message and exit code 2."""
+    try:
+        yield
+    except (ConfigError, SourceError) as error:
+        click.echo(f"toolkit: error: {error}", err=True)
+        sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="d2l-i18n-toolkit")
+def main() -> None:
+    """d2l-i18n toolkit: keep translated editions of Dive into Deep Learning honest.
+
+    Run inside the project (the directory with pyproject.toml, source_en/, translations/).
+    """
+
+
+@main.command("sync-sources")
+@click.option(
+    "--shared",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The shared/ directory holding corpus/ (default: [tool.toolkit] shared, or $D2L_SHARED).",
+)
+def sync_sources_command(shared: Path | None) -> None:
+    """Copy the English revisions listed in source_en/LOCK.toml from the corpus and verify
+    their sha256. A missing or altered file is an error naming it and the expected hash."""
+    with user_errors():
+        config = load_project(find_project_root())
+        lock = load_lock(config.source_dir / "LOCK.toml")
+        corpus = (shared or config.shared_dir) / "corpus"
+        if not corpus.is_dir():
+            raise ConfigError(f"{corpus}: corpus directory not found (set --shared or D2L_SHARED)")
+        result = sync_sources(lock, config.source_dir, corpus)
+        click.echo(
+            f"source_en: {len(result.copied)} file(s) copied, {len(result.verified)} already verified ({len(lock.files)} locked)"
+        )
+
+
+@main.command("parse")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def parse_command(path: Path) -> None:
+    """Show how PATH parses: one line per block with its line span, tabs, labels and roles."""
+    from toolkit.model import describe
+    from toolkit.parser import parse_chapter
+
+    click.echo(describe(parse_chapter(str(path), path.read_bytes())))
+
+
+@main.command("rules")
+@click.argument("codes", nargs=-1)
+def rules_command(codes: tuple[str, ...]) -> None:
+    """List the checks (code, name, severity), or show the documentation of CODES."""
+    from toolkit.checks import families  # noqa: F401
+
+    if codes:
+        for code in codes:
+            spec = RULES.get(code.upper())
+            if spec is None:
+                raise click.UsageError(f"unknown rule {code}; `toolkit rules` lists them")
+            click.echo(f"{spec.code} {spec.name} [{spec.severity}]\n\n{spec.doc}\n")
+        return
+    for spec in sorted(RULES.values(), key=lambda r: r.code):
+        if spec.code != "X000":
+            click.echo(f"{spec.code}  {spec.name:<26} {spec.severity:<8} {spec.summary}")
+
+
+@main.command("check-alignment")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--source",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Pair mode: the English chapter the translation was made from.",
+)
+@click.option(
+    "--source-tabs",
+    help="Pair mode: the English revision's tabs, default first (e.g. pytorch,mxnet,jax,tensorflow).",
+)
+@click.option(
+    "--translation",
+    "translations",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Pair mode: a translated chapter (repeatable).",
+)
+@click.option("--tabs", help="Pair mode: the edition's tabs, default first (e.g. mxnet,pytorch,tensorflow).")
+@click.option("--lang", help="Pair mode: the translation's language code (detected when absent).")
+@click.option(
+    "--today",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Pair mode: today's English, to report what changed since --source.",
+)
+@click.option("--today-tabs", help="Pair mode: tabs of --today (default: --source-tabs).")
+@click.option(
+    "--select", multiple=True, help="Only these rule codes or prefixes (C003, C, P00). Comma lists allowed."
+)
+@click.option("--ignore", multiple=True, help="Skip these rule codes or prefixes.")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to a file instead of standard output.",
+)
+@click.option("--no-cache", is_flag=True, help="Do not read or write the language-detection cache.")
+def check_alignment(
+    paths: tuple[Path, ...],
+    source: Path | None,
+    source_tabs: str | None,
+    translations: tuple[Path, ...],
+    tabs: str | None,
+    lang: str | None,
+    today: Path | None,
+    today_tabs: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    output_format: str,
+    output: Path | None,
+    no_cache: bool,
+) -> None:
+    """Align every translation block by block with its English and report drift.
+
+    \b
+    Project mode (default): every chapter of every edition under translations/, or those
+    under PATHS, against the English revision the edition declares as its basis and
+    against today's English.
+    \b
+    Pair mode, for files anywhere:
+      toolkit check-alignment --source EN.md --source-tabs mxnet,pytorch,tensorflow \\
+          --translation TR.md [--translation TR2.md ...] --tabs mxnet,pytorch,tensorflow [--lang ko]
+    \b
+    Findings print as `path:line: CODE message`; `toolkit rules CODE` explains a code.
+    Silence one with `<!-- toolkit: ignore CODE -->` before the block, or
+    `<!-- toolkit: ignore-file CODE -->` anywhere in the file.
+    Exit: 0 no errors, 1 errors found, 2 usage or input error.
+    """
+    from toolkit.language import LanguageDetector
+
+    with user_errors():
+        select_codes, ignore_codes = _split(select), _split(ignore)
+        pair_mode = source is not None or bool(translations)
+        if pair_mode:
+            if source is None or not translations:
+                raise click.UsageError("pair mode needs both --source and at least one --translation")
+            if paths:
+                raise click.UsageError(
+                    "give either PATHS (project mode) or --source/--translation (pair mode), not both"
+                )
+            root = None
+            with suppress(ConfigError):  # pair mode works outside a project too
+                root = find_project_root()
+            cache_dir = load_project(root).cache_dir if root is not None else Path(".toolkit-cache")
+            store = ChapterStore(Path.cwd())
+            detector = LanguageDetector(None if no_cache else cache_dir / "language.json")
+            source_tab_list = _tabs(source_tabs, "--source-tabs")
+            edition_tabs = _tabs(tabs, "--tabs")
+            jobs = []
+            for translation in translations:
+                language = lang or _detect_language(store, translation, detector)
+                jobs.append(
+                    ChapterJob(
+                        translation=translation,
+                        tabs=edition_tabs,
+                        language=language,
+                        edition=language,
+                        chapter=translation.name,
+                        basis=source,
+                        basis_id="source",
+                        basis_tabs=source_tab_list,
+                        today=today,
+                        today_id="today" if today else "",
+                        today_tabs=_split((today_tabs,)) if today_tabs else source_tab_list,
+                    )
+                )
+        else:
+            config = load_project(find_project_root())
+            store = ChapterStore(config.root)
+            detector = LanguageDetector(None if no_cache else config.cache_dir / "language.json")
+            for path in paths:
+                if not path.exists():
+                    raise click.BadParameter(f"{path}: no such file or directory", param_hint="PATHS")
+            jobs, _, _ = project_jobs(config, paths)
+        result = _run(jobs, store, detector, select_codes, ignore_codes)
+        detector.save()
+        _emit(result, output_format, output)
+        errors = sum(f.severity == "error" for f in result.findings)
+        sys.exit(1 if errors else 0)
+
+
+def _detect_language(store: ChapterStore, path: Path, detector: object) -> str:
+    from toolkit.language import detect_document_language
+
+    language = detect_document_language(store.get(path))
+    if language is None:
+        raise click.UsageError(f"{path}: cannot tell its language; give --lang")
+    click.echo(f"{path}: language detected as `{language}` (give --lang to set it)", err=True)
+    return language
+
+
+def _run(
+    jobs: list[ChapterJob],
+    store: ChapterStore,
+    detector: object,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+) -> RunResult:
+    from rich.progress import Progress
+
+    from toolkit.language import LanguageDetector
+
+    assert isinstance(detector, LanguageDetector)
+    show = sys.stderr.isatty() and len(jobs) > 1
+    with Progress(transient=True, disable=not show) as progress:
+        task = progress.add_task("checking", total=len(jobs))
+
+        def advance(job: ChapterJob) -> None:
+            progress.update(task, advance=1, description=f"{job.edition}/{job.chapter}")
+
+        return check_jobs(jobs, store, detector, select, ignore, advance)
+
+
+def _emit(result: RunResult, output_format: str, output: Path | None) -> None:
+    from toolkit.report import render_html, render_json, render_text
+
+    if output_format == "json":
+        text = render_json(result)
+    elif output_format == "html":
+        text = render_html(result)
+    else:
+        text = render_text(result, color=output is None and sys.stdout.isatty())
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"report written to {output}", err=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,163 @@
+"""What makes two code cells "the same code": normalisation and tab resolution.
+
+Translators may translate comments and docstrings; that is not code drift. So cells are
+compared on their *normalised* code:
+
+- ``normalise_code`` drops comments and docstrings and ignores formatting, by comparing the
+  Python AST (IPython lines such as ``!ls`` or ``%timeit f()`` are kept as opaque statements).
+  Code that does not parse falls back to the token stream without comments.
+- ``saved_code`` is stricter, for ``#@save`` cells that go into the d2l library: the text must
+  match line for line, only comments and docstrings may differ.
+
+``resolved_tabs`` turns what a cell header says into the tabs the cell belongs to, given the
+edition's tab list: no header means the first (default) tab.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import io
+import tokenize
+from functools import lru_cache
+
+from toolkit.model import CodeCell
+
+ALL_TABS = "all"
+_MAGIC_PREFIXES = ("!", "%")
+
+
+def _shield_magics(code: str) -> str:
+    """Turn IPython magics into string statements so the code parses as Python."""
+    lines = []
+    for line in code.splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith(_MAGIC_PREFIXES):
+            indent = line[: len(line) - len(stripped)]
+            lines.append(f"{indent}__ipython_magic__({stripped!r})")
+        else:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+class _DropDocstrings(ast.NodeTransformer):
+    def _strip(self, body: list[ast.stmt]) -> list[ast.stmt]:
+        if (
+            body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            return body[1:] or [ast.Pass()]
+        return body
+
+    def visit_Module(self, node: ast.Module) -> ast.AST:
+        self.generic_visit(node)
+        node.body = self._strip(node.body)
+        return node
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
+        self.generic_visit(node)
+        node.body = self._strip(node.body)
+        return node
+
+    def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> ast.AST:
+        self.generic_visit(node)
+        node.body = self._strip(node.body)
+        return node
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
+        self.generic_visit(node)
+        node.body = self._strip(node.body)
+        return node
+
+
+def _tokens_without_comments(code: str) -> str:
+    words: list[str] = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(code).readline):
+            if token.type in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE):
+                continue
+            words.append(token.string)
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        # Not Python at all: compare the non-comment lines, whitespace-insensitively.
+        return "\n".join(
+            " ".join(line.split()) for line in code.splitlines() if not line.lstrip().startswith("#")
+        )
+    return " ".join(words)
+
+
+@lru_cache(maxsize=4096)
+def normalise_code(code: str) -> str:
+    """A canonical form of ``code`` that ignores comments, docstrings and formatting."""
+    try:
+        tree = ast.parse(_shield_magics(code))
+    except (SyntaxError, ValueError):
+        return "tokens:" + _tokens_without_comments(code)
+    tree = _DropDocstrings().visit(tree)
+    return "ast:" + ast.dump(tree, annotate_fields=False, include_attributes=False)
+
+
+@lru_cache(maxsize=4096)
+def saved_code(code: str) -> str:
+    """The lines of ``code`` without comments and docstrings, otherwise exact (``#@save``)."""
+    docstring_lines: set[int] = set()
+    try:
+        tree = ast.parse(_shield_magics(code))
+    except (SyntaxError, ValueError):
+        tree = None
+    if tree is not None:
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                body = node.body
+                if (
+                    body
+                    and isinstance(body[0], ast.Expr)
+                    and isinstance(body[0].value, ast.Constant)
+                    and isinstance(body[0].value.value, str)
+                ):
+                    end = body[0].end_lineno or body[0].lineno
+                    docstring_lines.update(range(body[0].lineno, end + 1))
+    kept: list[str] = []
+    comment_columns = _comment_columns(code)
+    for number, line in enumerate(code.splitlines(), start=1):
+        if number in docstring_lines:
+            continue
+        column = comment_columns.get(number)
+        if column is not None:
+            line = line[:column]
+        line = line.rstrip()
+        if line:
+            kept.append(line)
+    return "\n".join(kept)
+
+
+def _comment_columns(code: str) -> dict[int, int]:
+    columns: dict[int, int] = {}
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(code).readline):
+            if token.type == tokenize.COMMENT and token.string.strip() != "#@save":
+                columns[token.start[0]] = token.start[1]
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass
+    return columns
+
+
+def code_hash(code: str) -> str:
+    return hashlib.sha256(normalise_code(code).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
+def resolved_tabs(cell: CodeCell, edition_tabs: tuple[str, ...]) -> frozenset[str]:
+    """The tabs a cell belongs to under an edition's ``tabs`` list.
+
+    ``#@tab all`` means every tab; no header means the default (first) tab.
+    """
+    if cell.tabs is None:
+        return frozenset(edition_tabs[:1])
+    if ALL_TABS in cell.tabs:
+        return frozenset({ALL_TABS})
+    return frozenset(cell.tabs)
+
+
+def describe_tabs(tabs: frozenset[str]) -> str:
+    return ", ".join(sorted(tabs)) if tabs else "(none)"

@@ -1,0 +1,74 @@
+"""The d2l dialect parser: markdown-it-py plus one small plugin per dialect construct.
+
+``parse_chapter(path, data)`` never raises on malformed input: problems become
+``Diagnostic`` values with a line number, and parsing goes on.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+from toolkit.model import Chapter, Role
+from toolkit.parser.attributes import attributes_plugin
+from toolkit.parser.build import build_blocks, split_lines
+from toolkit.parser.captions import captions_plugin
+from toolkit.parser.cells import cells_plugin
+from toolkit.parser.roles import roles_plugin
+from toolkit.parser.slides import slides_plugin
+from toolkit.parser.source import BOM, decode_source
+from toolkit.parser.tabs import tabs_plugin
+
+
+@lru_cache(maxsize=1)
+def make_parser() -> MarkdownIt:
+    """The one configured parser (CommonMark + GFM tables + math + the d2l plugins)."""
+    md = MarkdownIt("commonmark").enable("table")
+    # d2l writes $x$, $$x$$ on a line, and "$5" rarely: allow digits so currency shows up
+    # as math that the markup check can report.
+    md.use(dollarmath_plugin, allow_space=True, allow_digits=True, double_inline=True)
+    md.use(roles_plugin)
+    md.use(attributes_plugin)
+    md.use(tabs_plugin)
+    md.use(captions_plugin)
+    md.use(slides_plugin)
+    md.use(cells_plugin)
+    # Keep escaped characters (text_special) apart from text, so "\\*" is not taken for a
+    # delimiter that failed to match.
+    md.core.ruler.disable("text_join")
+    return md
+
+
+def parse_chapter(path: str, data: bytes | str) -> Chapter:
+    """Parse one chapter file. ``path`` is how findings will name it."""
+    if isinstance(data, bytes):
+        decoded = decode_source(data)
+        text, diagnostics = decoded.text, decoded.diagnostics
+    else:
+        text, diagnostics = data, ()
+    body = text[1:] if text.startswith(BOM) else text
+    lines = split_lines(text)
+    tokens = make_parser().parse(body)
+    blocks, build_diagnostics = build_blocks(path, lines, tokens)
+    chapter = Chapter(path, text, blocks, (*diagnostics, *build_diagnostics))
+    return Chapter(path, text, blocks, chapter.diagnostics, tuple(_labels(chapter)))
+
+
+def _labels(chapter: Chapter) -> list[tuple[str, int]]:
+    from toolkit.model import Attributes, iter_blocks
+
+    found: list[tuple[str, int]] = []
+    for block, _ in iter_blocks(chapter.blocks):
+        roles: tuple[Role, ...] = ()
+        if isinstance(block, Attributes):
+            roles = block.roles
+        else:
+            inline = getattr(block, "inline", None)
+            roles = inline.roles if inline is not None else ()
+        found.extend((r.target, r.line) for r in roles if r.name in ("label", "eqlabel"))
+    return found
+
+
+__all__ = ["make_parser", "parse_chapter"]
