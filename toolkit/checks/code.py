@@ -62,7 +62,7 @@ def code_cell_changed(context: CheckContext) -> Iterable[Finding]:
                 tr_unit,
                 f"code differs from English line {en.span.start} (beyond comments and docstrings)",
                 hint="restore the English code; translate only comments and docstrings",
-                detail=code_diff(en.code, tr.code),
+                detail=code_diff(saved_code(en.code), saved_code(tr.code)),
             )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import TypeVar
 
 from toolkit.align import Alignment, Pair, Unit
-from toolkit.model import Block, InlineFacts, block_inline
+from toolkit.model import Block, InlineFacts, ListBlock, Paragraph, Quote, block_inline
 
 B = TypeVar("B", bound=Block)
 
@@ -32,13 +32,53 @@ def only_tr(alignment: Alignment, kind: type[B]) -> Iterator[tuple[Unit, B]]:
             yield pair.tr, pair.tr.block
 
 
+SPLITTABLE = (Paragraph, ListBlock, Quote)
+
+
+def merge_facts(facts: list[InlineFacts]) -> InlineFacts:
+    if len(facts) == 1:
+        return facts[0]
+    return InlineFacts(
+        plain_text="\n".join(f.plain_text for f in facts),
+        roles=tuple(r for f in facts for r in f.roles),
+        code_spans=tuple(c for f in facts for c in f.code_spans),
+        links=tuple(link for f in facts for link in f.links),
+        math=tuple(m for f in facts for m in f.math),
+        numbers=tuple(n for f in facts for n in f.numbers),
+        emphasis=sum(f.emphasis for f in facts),
+        slide_marks=sum(f.slide_marks for f in facts),
+        literal_markup=tuple(x for f in facts for x in f.literal_markup),
+        joined_sentences=tuple(x for f in facts for x in f.joined_sentences),
+    )
+
+
 def prose_pairs(alignment: Alignment) -> Iterator[tuple[Unit, InlineFacts, Unit, InlineFacts]]:
-    for pair in alignment.pairs:
+    """Aligned prose blocks with their inline facts.
+
+    A translator may split one English paragraph in two, or join two: the unpaired
+    paragraphs right after a pair (in the same tab context) are counted with it, so content
+    checks compare the whole passage.
+    """
+    pairs = alignment.pairs
+    for index, pair in enumerate(pairs):
         if pair.en is None or pair.tr is None:
             continue
         en, tr = block_inline(pair.en.block), block_inline(pair.tr.block)
-        if en is not None and tr is not None:
-            yield pair.en, en, pair.tr, tr
+        if en is None or tr is None:
+            continue
+        en_facts, tr_facts = [en], [tr]
+        for follower in pairs[index + 1 :]:
+            unit = follower.en or follower.tr
+            if (follower.en is None) == (follower.tr is None) or unit is None:
+                break
+            anchor = pair.en if follower.en is not None else pair.tr
+            if not isinstance(unit.block, SPLITTABLE) or unit.tab_block is not anchor.tab_block:
+                break
+            facts = block_inline(unit.block)
+            if facts is None:
+                break
+            (en_facts if follower.en is not None else tr_facts).append(facts)
+        yield pair.en, merge_facts(en_facts), pair.tr, merge_facts(tr_facts)
 
 
 def anchor_line(alignment: Alignment, pair: Pair) -> int:

@@ -31,6 +31,15 @@ declare(
     "warning",
     """BOM or CRLF line endings: d2l sources are UTF-8 without BOM, with LF.""",
 )
+declare(
+    "X006",
+    "control-character",
+    "error",
+    """The text holds control characters (other than tab and newline).
+
+Why: they are invisible in editors and corrupt what they replace; ``\\beta`` written through
+a tool that reads ``\\b`` as an escape becomes a backspace followed by ``eta``.""",
+)
 declare("X005", "empty-file", "warning", """The translated file is empty.""")
 
 

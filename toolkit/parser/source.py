@@ -38,6 +38,17 @@ def decode_source(data: bytes) -> DecodedSource:
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         diagnostics.append(Diagnostic("X003", "NUL byte: this looks like a binary file, not markdown", line))
+    controls = [i for i, ch in enumerate(text) if ch < " " and ch not in "\t\n\r"]
+    if controls and b"\x00" not in data:
+        line = text[: controls[0]].count("\n") + 1
+        diagnostics.append(
+            Diagnostic(
+                "X006",
+                f"{len(controls)} control character(s) such as {text[controls[0]]!r}; "
+                "was a backslash escape (\\b, \\t) read by a tool?",
+                line,
+            )
+        )
     if text.startswith(BOM):
         diagnostics.append(Diagnostic("X004", "the file starts with a byte-order mark (BOM)", 1, "warning"))
     if "\r\n" in text:
