@@ -18,6 +18,7 @@ Strong units left unpaired with an identical signature on the other side are pai
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 from collections.abc import Hashable
 from dataclasses import dataclass
 
@@ -114,6 +115,18 @@ def _facts_score(a: InlineFacts, b: InlineFacts) -> float:
     return 0.3 + 0.5 * (score / weight) + 0.2 * length
 
 
+def _children_facts(block: TabBlock) -> InlineFacts:
+    facts = [f for child in block.children if (f := block_inline(child)) is not None]
+    return InlineFacts(
+        plain_text=" ".join(f.plain_text for f in facts),
+        roles=tuple(r for f in facts for r in f.roles),
+        code_spans=tuple(c for f in facts for c in f.code_spans),
+        links=tuple(link for f in facts for link in f.links),
+        math=tuple(m for f in facts for m in f.math),
+        numbers=tuple(n for f in facts for n in f.numbers),
+    )
+
+
 def similarity(a: Unit, b: Unit, same_language: bool) -> float:
     """How likely two units are one block in two versions (0 = never, ~1 = surely)."""
     ba, bb = a.block, b.block
@@ -127,8 +140,16 @@ def similarity(a: Unit, b: Unit, same_language: bool) -> float:
         if isinstance(ba, CodeCell) and isinstance(bb, CodeCell):
             if ba.executable != bb.executable:
                 return 0.0
+            same_tabs = a.signature[1] == b.signature[1]  # type: ignore[index]
+            same_code = a.signature[-1] == b.signature[-1]  # type: ignore[index]
+            if not (same_tabs or same_code):
+                return 0.0  # a different cell, not this one changed
             ratio = difflib.SequenceMatcher(None, ba.code, bb.code, autojunk=False).quick_ratio()
             return 0.3 + 0.6 * ratio
+        if isinstance(ba, TabBlock) and isinstance(bb, TabBlock):
+            shared = len(set(ba.tabs) & set(bb.tabs)) / max(1, len(set(ba.tabs) | set(bb.tabs)))
+            content = _facts_score(_children_facts(ba), _children_facts(bb))
+            return 0.3 + 0.3 * shared + 0.3 * content
         return 0.5
     score = 0.0
     fa, fb = block_inline(ba), block_inline(bb)
@@ -138,7 +159,7 @@ def similarity(a: Unit, b: Unit, same_language: bool) -> float:
             ratio = difflib.SequenceMatcher(None, fa.plain_text, fb.plain_text, autojunk=False).quick_ratio()
             score = 0.3 * score + 0.7 * ratio
     if isinstance(ba, Heading) and isinstance(bb, Heading):
-        score = score + (0.3 if ba.level == bb.level else -0.3)
+        score = score + (0.3 if ba.level == bb.level else -0.1)
     return max(0.0, min(1.0, score))
 
 
@@ -182,8 +203,13 @@ def _align_gap(en: list[Unit], tr: list[Unit], same_language: bool) -> list[Pair
 
 
 def align_units(en: list[Unit], tr: list[Unit], same_language: bool = False) -> list[Pair]:
-    strong_en = [u for u in en if u.strong]
-    strong_tr = [u for u in tr if u.strong]
+    # Patience-style pins: only anchors whose signature occurs once on each side, so a
+    # repeated anchor (three ":begin_tab:`tensorflow`" blocks) never pins the wrong copy;
+    # repeated ones are placed by the similarity pass, which also weighs their content.
+    en_counts = Counter(u.signature for u in en if u.strong)
+    tr_counts = Counter(u.signature for u in tr if u.strong)
+    strong_en = [u for u in en if u.strong and en_counts[u.signature] == 1 and tr_counts[u.signature] == 1]
+    strong_tr = [u for u in tr if u.strong and tr_counts[u.signature] == 1 and en_counts[u.signature] == 1]
     matcher = difflib.SequenceMatcher(
         None, [u.signature for u in strong_en], [u.signature for u in strong_tr], autojunk=False
     )

@@ -34,7 +34,8 @@ def _shield_magics(code: str) -> str:
         stripped = line.lstrip()
         if stripped.startswith(_MAGIC_PREFIXES):
             indent = line[: len(line) - len(stripped)]
-            lines.append(f"{indent}__ipython_magic__({stripped!r})")
+            magic = stripped[: _comment_columns(stripped).get(1, len(stripped))].rstrip()
+            lines.append(f"{indent}__ipython_magic__({magic!r})")
         else:
             lines.append(line)
     return "\n".join(lines)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from toolkit.checks import CheckContext, Finding, rule
 from toolkit.checks.pairs import anchor_line, both, missing, only_en, prose_pairs
-from toolkit.model import Equation, Figure, Heading, iter_blocks
+from toolkit.model import Equation, Figure, Heading, block_inline, iter_blocks
 
 
 def _tex(text: str) -> str:
@@ -29,13 +29,31 @@ def equation_changed(context: CheckContext) -> Iterable[Finding]:
 
 @rule("E002", "equation-missing", "error")
 def equation_missing(context: CheckContext) -> Iterable[Finding]:
-    """A display equation of English is missing from the translation."""
+    """A display equation of English is missing from the translation.
+
+    When the same TeX is in the translation as inline math, the equation is there but not on
+    lines of its own (``$$...$$:eqlabel:`x``` on one line): it renders inline and unnumbered.
+    """
+    inline_math: dict[str, int] = {}
+    for block, _ in iter_blocks(context.tr.blocks):
+        if (facts := block_inline(block)) is not None:
+            for math in facts.math:
+                inline_math.setdefault(_tex(math), block.span.start)
     for pair, unit, block in only_en(context.alignment, Equation):
-        yield context.finding(
-            "E002",
-            anchor_line(context.alignment, pair),
-            f"equation of English line {block.span.start} is missing here",
-        )
+        line = inline_math.get(_tex(block.tex))
+        if line is not None:
+            yield context.finding(
+                "E002",
+                line,
+                f"equation of English line {block.span.start} is written inline here, not as a display equation",
+                hint="put $$...$$ on its own line(s) and :eqlabel: on the next line",
+            )
+        else:
+            yield context.finding(
+                "E002",
+                anchor_line(context.alignment, pair),
+                f"equation of English line {block.span.start} is missing here",
+            )
 
 
 @rule("E003", "inline-math-changed", "warning")

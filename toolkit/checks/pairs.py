@@ -52,12 +52,32 @@ def merge_facts(facts: list[InlineFacts]) -> InlineFacts:
     )
 
 
+def _split_parts(pairs: tuple[Pair, ...], index: int, step: int) -> Iterator[tuple[Unit, InlineFacts, bool]]:
+    """One-sided prose units next to ``pairs[index]`` going ``step`` (-1 before, +1 after):
+    (unit, facts, is_english), until a pair or a block that is not splittable prose."""
+    anchor = pairs[index]
+    position = index + step
+    while 0 <= position < len(pairs):
+        neighbour = pairs[position]
+        if (neighbour.en is None) == (neighbour.tr is None):
+            return
+        unit = neighbour.en if neighbour.en is not None else neighbour.tr
+        side = anchor.en if neighbour.en is not None else anchor.tr
+        facts = block_inline(unit.block) if unit is not None else None
+        if unit is None or side is None or facts is None or not isinstance(unit.block, SPLITTABLE):
+            return
+        if unit.tab_block is not side.tab_block:
+            return
+        yield unit, facts, neighbour.en is not None
+        position += step
+
+
 def prose_pairs(alignment: Alignment) -> Iterator[tuple[Unit, InlineFacts, Unit, InlineFacts]]:
     """Aligned prose blocks with their inline facts.
 
     A translator may split one English paragraph in two, or join two: the unpaired
-    paragraphs right after a pair (in the same tab context) are counted with it, so content
-    checks compare the whole passage.
+    paragraphs right before and after a pair (in the same tab context) are counted with it,
+    so content checks compare the whole passage.
     """
     pairs = alignment.pairs
     for index, pair in enumerate(pairs):
@@ -67,17 +87,9 @@ def prose_pairs(alignment: Alignment) -> Iterator[tuple[Unit, InlineFacts, Unit,
         if en is None or tr is None:
             continue
         en_facts, tr_facts = [en], [tr]
-        for follower in pairs[index + 1 :]:
-            unit = follower.en or follower.tr
-            if (follower.en is None) == (follower.tr is None) or unit is None:
-                break
-            anchor = pair.en if follower.en is not None else pair.tr
-            if not isinstance(unit.block, SPLITTABLE) or unit.tab_block is not anchor.tab_block:
-                break
-            facts = block_inline(unit.block)
-            if facts is None:
-                break
-            (en_facts if follower.en is not None else tr_facts).append(facts)
+        for step in (-1, 1):
+            for _, facts, is_english in _split_parts(pairs, index, step):
+                (en_facts if is_english else tr_facts).append(facts)
         yield pair.en, merge_facts(en_facts), pair.tr, merge_facts(tr_facts)
 
 

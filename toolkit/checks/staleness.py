@@ -52,7 +52,8 @@ def _changed(context: CheckContext, old_unit: Unit, new_unit: Unit) -> bool:
         return before != after
     if isinstance(old, TabBlock) and isinstance(new, TabBlock):
         return set(old.tabs) != set(new.tabs)
-    return old.source.strip() != new.source.strip()
+    # re-wrapped lines are no change to a translator: compare the words
+    return old.source.split() != new.source.split()
 
 
 @rule("S001", "english-changed", "warning")

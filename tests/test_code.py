@@ -1,0 +1,69 @@
+"""Code normalisation and tab resolution."""
+
+from __future__ import annotations
+
+from toolkit.code import normalise_code, resolved_tabs, saved_code
+from toolkit.parser import parse_chapter
+
+ENGLISH = '''class Benchmark:  #@save
+    """For measuring running time."""
+    def __init__(self, description='Done'):
+        self.description = description
+
+# Factory for networks
+def get_net():
+    return 1
+'''
+
+TRANSLATED = '''class Benchmark:  #@save
+    """Çalışma süresini ölçmek için."""
+    def __init__(self, description='Done'):
+        self.description = description
+
+# Ağlar için fabrika
+def get_net():
+    return 1
+'''
+
+
+def test_translated_comments_and_docstrings_are_not_code_changes() -> None:
+    assert normalise_code(ENGLISH) == normalise_code(TRANSLATED)
+    assert saved_code(ENGLISH) == saved_code(TRANSLATED)
+
+
+def test_a_changed_string_literal_is_a_code_change() -> None:
+    # seen in the Indonesian lr-scheduler.md: a translated f-string changes the output
+    assert normalise_code("print(f'learning rate is now {lr}')") != normalise_code(
+        "print(f'learning rate Sekarang {lr}')"
+    )
+
+
+def test_formatting_is_ignored_but_not_for_saved_cells() -> None:
+    assert normalise_code("x = f(1,2)") == normalise_code("x = f(1, 2)")
+    assert saved_code("x = f(1,2)") != saved_code("x = f(1, 2)")
+
+
+def test_ipython_magics_are_kept_as_code() -> None:
+    assert normalise_code("net.export('m')\n!ls -lh my_mlp*") != normalise_code(
+        "net.export('m')\n!ls my_mlp*"
+    )
+    assert normalise_code("%timeit f()") == normalise_code("%timeit f()  # time it")
+
+
+def test_code_that_does_not_parse_is_compared_without_comments() -> None:
+    broken = "print(f'a {x}, ')\n      f'b')\n"
+    assert normalise_code(broken).startswith("tokens:")
+    assert normalise_code(broken) != normalise_code("print(f'a {x}, '\n      f'b')\n")
+
+
+def test_untagged_cell_belongs_to_the_editions_default_tab() -> None:
+    chapter = parse_chapter(
+        "t.md",
+        b"```{.python .input}\nx = 1\n```\n\n```{.python .input}\n#@tab mxnet\nx = 1\n```\n\n"
+        b"```{.python .input}\n#@tab all\nx = 2\n```\n",
+    )
+    untagged, tagged, everything = (b for b in chapter.blocks if type(b).__name__ == "CodeCell")
+    assert resolved_tabs(untagged, ("mxnet", "pytorch", "tensorflow")) == {"mxnet"}
+    assert resolved_tabs(untagged, ("pytorch", "mxnet", "jax", "tensorflow")) == {"pytorch"}
+    assert resolved_tabs(tagged, ("pytorch", "mxnet")) == {"mxnet"}
+    assert resolved_tabs(everything, ("pytorch",)) == {"all"}

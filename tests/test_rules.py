@@ -1,0 +1,86 @@
+"""Rules on small cases stored as data (tests/fixtures/checks/*.md).
+
+Each case: English, a ``==== translation [tabs=…] [en-tabs=…] [lang=…] ====`` line, the
+translation; expected: one ``CODE line`` per finding, sorted. Every rule code appears in at
+least one case (``test_every_rule_has_a_case``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, rewrite_fixture
+from markdown_it.utils import read_fixture_file
+
+from toolkit.align import align_chapters
+from toolkit.checks import RULES, CheckContext, run_rules
+from toolkit.checks.labels import defined_labels
+from toolkit.language import LanguageDetector
+from toolkit.parser import parse_chapter
+
+FILES = sorted((FIXTURES / "checks").glob("*.md"))
+CASES = [
+    pytest.param(path, title, given, expected, id=f"{path.stem}:{title[:50]}")
+    for path in FILES
+    for _, title, given, expected in read_fixture_file(path)
+]
+DETECTOR = LanguageDetector()
+
+
+def run_case(given: str) -> str:
+    english, _, rest = given.partition("==== translation")
+    options_line, _, translation = rest.partition("====\n")
+    options = dict(word.split("=", 1) for word in options_line.split())
+    tabs = tuple(options.get("tabs", "mxnet,pytorch,tensorflow").split(","))
+    en_tabs = tuple(options.get("en-tabs", ",".join(tabs)).split(","))
+    en = parse_chapter("en.md", english.encode())
+    tr = parse_chapter("tr.md", translation.encode())
+    context = CheckContext(
+        alignment=align_chapters(en, tr, en_tabs, tabs),
+        language=options.get("lang", "tr"),
+        edition="test",
+        chapter="case.md",
+        basis="en",
+        book_labels=frozenset(defined_labels(en)),
+        detector=DETECTOR,
+    )
+    return "\n".join(f"{f.code} {f.line}" for f in run_rules(context))
+
+
+@pytest.mark.parametrize(("path", "title", "given", "expected"), CASES)
+def test_rule_case(path: Path, title: str, given: str, expected: str) -> None:
+    assert run_case(given).strip() == expected.strip()
+
+
+def test_every_rule_has_a_case() -> None:
+    covered = {
+        line.split()[0]
+        for _, _, _, expected in (c.values for c in CASES)
+        for line in expected.splitlines()
+        if line
+    }
+    produced_by_corpus_tests = {
+        "S001",
+        "S002",
+        "S003",
+        "X001",
+        "X002",
+        "X003",
+        "X004",
+        "X005",
+        "X006",
+        "P002",
+        "C005",
+    }
+    missing = set(RULES) - covered - produced_by_corpus_tests - {"X000"}
+    assert not missing, f"rules without a fixture case: {sorted(missing)}"
+
+
+def test_update_fixtures() -> None:
+    """Regenerates expected sections when UPDATE_FIXTURES=1 (a no-op otherwise)."""
+    if os.environ.get("UPDATE_FIXTURES") != "1":
+        return
+    for path in FILES:
+        rewrite_fixture(path, [(t, g, run_case(g)) for _, t, g, _ in read_fixture_file(path)])
