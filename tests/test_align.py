@@ -92,7 +92,7 @@ CORPUS_CASES = corpus_translations()
 def test_real_translations_align_their_code_cells(case: CorpusTranslation) -> None:
     require_corpus()
     en = parse_chapter(str(case.basis), case.basis.read_bytes())
-    tr = parse_chapter(str(case.path), case.path.read_bytes())
+    tr = parse_chapter(str(case.translation), case.translation.read_bytes())
     alignment = align_chapters(en, tr, case.basis_tabs, case.tabs)
     assert_contract(alignment, en, tr)
     en_cells = sum(isinstance(u.block, CodeCell) for u in make_units(en, case.basis_tabs))
@@ -106,7 +106,7 @@ def test_real_translations_align_their_code_cells(case: CorpusTranslation) -> No
 def test_dropping_random_blocks_of_a_real_chapter_keeps_the_rest_aligned() -> None:
     require_corpus()
     case = next(c for c in CORPUS_CASES if c.edition == "tr" and "momentum" in c.chapter)
-    text = case.path.read_text("utf-8")
+    text = case.translation.read_text("utf-8")
     pieces = text.split("\n\n")
     rng = random.Random(7)
     dropped = sorted(rng.sample(range(5, len(pieces) - 5), 4), reverse=True)

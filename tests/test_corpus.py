@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,19 +22,7 @@ DETECTOR = LanguageDetector()
 
 
 def job_for(case: CorpusTranslation, translation: Path | None = None) -> ChapterJob:
-    return ChapterJob(
-        translation=translation or case.path,
-        tabs=case.tabs,
-        language=case.language,
-        edition=case.edition,
-        chapter=case.chapter,
-        basis=case.basis,
-        basis_id="basis",
-        basis_tabs=case.basis_tabs,
-        today=case.today,
-        today_id="today",
-        today_tabs=NEW_TABS,
-    )
+    return replace(case, translation=translation or case.translation)
 
 
 @pytest.fixture(scope="module")
@@ -113,10 +102,10 @@ def test_staleness_reports_what_english_changed(corpus_result: RunResult) -> Non
 
 
 def mutate(case: CorpusTranslation, tmp_path: Path, change: callable[[str], str]) -> Path:  # type: ignore[valid-type]
-    original = case.path.read_text("utf-8")
+    original = case.translation.read_text("utf-8")
     changed = change(original)
     assert changed != original, "the mutation did not apply"
-    target = tmp_path / case.path.name
+    target = tmp_path / case.translation.name
     target.write_text(changed, "utf-8")
     return target
 
@@ -199,3 +188,53 @@ def test_seed_chapters_in_the_project(tmp_path: Path) -> None:
     assert {j.edition for j in jobs} == {"ko", "ko-partrita", "id", "tr", "vi"}
     assert codes["C003"] == codes["T001"] == codes["C001"] == codes["S003"] == 0
     assert codes["M004"] > 10  # the machine translation
+
+
+@pytest.mark.parametrize(
+    ("edition", "expected"),
+    [
+        ("ko", "fd6224a0"),
+        ("tr", "fd6224a0"),
+        ("vi", "fd6224a0"),
+        ("ko-partrita", "6819b0aa"),
+        ("id", "6819b0aa"),
+    ],
+)
+def test_best_matching_english_revision_of_each_seed(edition: str, expected: str) -> None:
+    """000/003/004 keep untagged MXNet cells (fd6224a0); 001/002 have `#@tab mxnet` (6819b0aa)."""
+    from toolkit.checker import score_basis
+    from toolkit.parser import parse_chapter
+
+    chapter = "chapter_computational-performance/hybridize.md"
+    translation_path = ROOT / "translations" / edition / chapter
+    translation = parse_chapter(str(translation_path), translation_path.read_bytes())
+    tabs = ("mxnet", "pytorch", "tensorflow") if expected == "fd6224a0" else NEW_TABS
+    scores = {
+        revision: score_basis(
+            translation,
+            tabs,
+            parse_chapter(revision, (ROOT / "source_en" / revision / chapter).read_bytes()),
+            revision_tabs,
+        )
+        for revision, revision_tabs in (
+            ("fd6224a0", ("mxnet", "pytorch", "tensorflow")),
+            ("6819b0aa", NEW_TABS),
+        )
+    }
+    assert max(scores, key=lambda r: scores[r]) == expected, scores
+
+
+def test_a_wrong_declared_basis_is_flagged(tmp_path: Path) -> None:
+    from test_cli import copy_project, run
+
+    project = copy_project(tmp_path)
+    edition = project / "translations/vi/edition.toml"
+    edition.write_text(
+        edition.read_text("utf-8").replace('basis = "fd6224a0"', 'basis = "6819b0aa"'), "utf-8"
+    )
+    result = run("check-alignment", "--select", "S003", cwd=project)
+    assert (
+        "translations/vi/chapter_computational-performance/hybridize.md:1: S003 declared basis 6819b0aa"
+        in result.stdout
+    )
+    assert "matches English fd6224a0 best" in result.stdout

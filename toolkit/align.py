@@ -21,6 +21,7 @@ import difflib
 from collections import Counter
 from collections.abc import Hashable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from toolkit.code import code_hash, resolved_tabs
 from toolkit.model import (
@@ -127,6 +128,19 @@ def _children_facts(block: TabBlock) -> InlineFacts:
     )
 
 
+@lru_cache(maxsize=65536)
+def _characters(text: str) -> Counter[str]:
+    return Counter(text)
+
+
+def _character_overlap(a: str, b: str) -> float:
+    """difflib's ``quick_ratio`` (shared characters as a multiset), from cached counts."""
+    if not a and not b:
+        return 1.0
+    shared = sum((_characters(a) & _characters(b)).values())
+    return 2.0 * shared / (len(a) + len(b))
+
+
 def similarity(a: Unit, b: Unit, same_language: bool) -> float:
     """How likely two units are one block in two versions (0 = never, ~1 = surely)."""
     ba, bb = a.block, b.block
@@ -144,8 +158,7 @@ def similarity(a: Unit, b: Unit, same_language: bool) -> float:
             same_code = a.signature[-1] == b.signature[-1]  # type: ignore[index]
             if not (same_tabs or same_code):
                 return 0.0  # a different cell, not this one changed
-            ratio = difflib.SequenceMatcher(None, ba.code, bb.code, autojunk=False).quick_ratio()
-            return 0.3 + 0.6 * ratio
+            return 0.3 + 0.6 * _character_overlap(ba.code, bb.code)
         if isinstance(ba, TabBlock) and isinstance(bb, TabBlock):
             shared = len(set(ba.tabs) & set(bb.tabs)) / max(1, len(set(ba.tabs) | set(bb.tabs)))
             content = _facts_score(_children_facts(ba), _children_facts(bb))
@@ -156,8 +169,7 @@ def similarity(a: Unit, b: Unit, same_language: bool) -> float:
     if fa is not None and fb is not None:
         score = _facts_score(fa, fb)
         if same_language:
-            ratio = difflib.SequenceMatcher(None, fa.plain_text, fb.plain_text, autojunk=False).quick_ratio()
-            score = 0.3 * score + 0.7 * ratio
+            score = 0.3 * score + 0.7 * _character_overlap(fa.plain_text, fb.plain_text)
     if isinstance(ba, Heading) and isinstance(bb, Heading):
         score = score + (0.3 if ba.level == bb.level else -0.1)
     return max(0.0, min(1.0, score))

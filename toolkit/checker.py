@@ -9,15 +9,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from toolkit.align import align_chapters, make_units
-from toolkit.checks import BasisCandidate, CheckContext, Finding, LanguageJudge, run_rules
-from toolkit.checks.labels import defined_labels
-from toolkit.code import normalise_code, saved_code
+from toolkit.cache import ResultCache
 from toolkit.config import ConfigError, Edition, Lock, ProjectConfig, load_editions, load_lock
-from toolkit.model import Chapter, CodeCell
-from toolkit.parser import parse_chapter
+from toolkit.findings import Finding
 from toolkit.sources import verify_sources
+
+if TYPE_CHECKING:
+    from toolkit.checks import LanguageJudge
+    from toolkit.model import Chapter
+
+# The parser, aligner and rules are imported where a chapter is parsed, not at import: a
+# warm run answered from the cache never loads them.
 
 
 class ChapterStore:
@@ -36,6 +40,8 @@ class ChapterStore:
         return str(path)
 
     def get(self, path: Path) -> Chapter:
+        from toolkit.parser import parse_chapter
+
         key = path.resolve()
         if key not in self._chapters:
             try:
@@ -87,6 +93,10 @@ def score_basis(
     Code cells score on their tab header as written, their code and whether their
     docstrings/comments stand where English has them; other anchors on equal signatures.
     """
+    from toolkit.align import align_chapters, make_units
+    from toolkit.code import normalise_code, saved_code
+    from toolkit.model import CodeCell
+
     alignment = align_chapters(english, translation, english_tabs, tabs)
     matched = 0.0
     for pair in alignment.pairs:
@@ -117,6 +127,9 @@ def check_job(
     select: Iterable[str] = (),
     ignore: Iterable[str] = (),
 ) -> ChapterResult:
+    from toolkit.align import align_chapters
+    from toolkit.checks import BasisCandidate, CheckContext, run_rules
+
     translation = store.get(job.translation)
     basis = store.get(job.basis)
     alignment = align_chapters(basis, translation, job.basis_tabs, job.tabs)
@@ -201,16 +214,56 @@ def project_jobs(
 
 
 def book_labels_for(
-    jobs: list[ChapterJob], store: ChapterStore, extra: Iterable[Path] = ()
+    jobs: list[ChapterJob], store: ChapterStore, cache: ResultCache | None = None
 ) -> dict[str, frozenset[str]]:
     """Per edition: labels defined anywhere in its chapters or in the English sources."""
+
+    from toolkit.checks.labels import defined_labels
+
+    def labels_of(path: Path) -> set[str]:
+        if cache is None:
+            return defined_labels(store.get(path))
+        return set(cache.labels(path, lambda: sorted(defined_labels(store.get(path)))))
+
     english: set[str] = set()
-    for path in {*(j.basis for j in jobs), *(j.today for j in jobs if j.today), *extra}:
-        english |= defined_labels(store.get(path))
+    for path in sorted({*(j.basis for j in jobs), *(j.today for j in jobs if j.today)}):
+        english |= labels_of(path)
     per_edition: dict[str, set[str]] = {}
     for job in jobs:
-        per_edition.setdefault(job.edition, set(english)).update(defined_labels(store.get(job.translation)))
+        per_edition.setdefault(job.edition, set(english)).update(labels_of(job.translation))
     return {edition: frozenset(labels) for edition, labels in per_edition.items()}
+
+
+def _cache_key(
+    cache: ResultCache,
+    job: ChapterJob,
+    labels: frozenset[str],
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+) -> str:
+    files = [
+        job.translation,
+        job.basis,
+        *([job.today] if job.today else []),
+        *(p for _, p, _ in job.candidates),
+    ]
+    parts = [
+        repr(job.tabs),
+        job.language,
+        job.edition,
+        job.chapter,
+        str(job.translation),
+        str(job.basis),
+        job.basis_id,
+        repr(job.basis_tabs),
+        job.today_id,
+        repr(job.today_tabs),
+        repr([(revision, tabs) for revision, _, tabs in job.candidates]),
+        ",".join(sorted(labels)),
+        ",".join(select),
+        ",".join(ignore),
+    ]
+    return cache.key(parts, files)
 
 
 def check_jobs(
@@ -220,13 +273,24 @@ def check_jobs(
     select: Iterable[str] = (),
     ignore: Iterable[str] = (),
     progress: Callable[[ChapterJob], None] | None = None,
+    cache: ResultCache | None = None,
 ) -> RunResult:
-    labels = book_labels_for(jobs, store)
+    """Check every job. With a ``cache``, a chapter whose inputs did not change is neither
+    parsed nor checked again."""
+    select, ignore = tuple(select), tuple(ignore)
+    labels = book_labels_for(jobs, store, cache)
     result = RunResult()
     for job in jobs:
         if progress is not None:
             progress(job)
-        result.results.append(
-            check_job(job, store, labels.get(job.edition, frozenset()), detector, select, ignore)
-        )
+        book = labels.get(job.edition, frozenset())
+        key = _cache_key(cache, job, book, select, ignore) if cache is not None else ""
+        cached = cache.get(key) if cache is not None else None
+        if cached is not None:
+            result.results.append(ChapterResult(job, tuple(cached)))
+            continue
+        checked = check_job(job, store, book, detector, select, ignore)
+        if cache is not None:
+            cache.put(key, list(checked.findings))
+        result.results.append(checked)
     return result

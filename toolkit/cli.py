@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from toolkit.cache import ResultCache
 from toolkit.checker import ChapterJob, ChapterStore, RunResult, check_jobs, project_jobs
 from toolkit.checks import RULES
 from toolkit.config import ConfigError, find_project_root, load_lock, load_project
@@ -139,7 +140,11 @@ def rules_command(codes: tuple[str, ...]) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the report to a file instead of standard output.",
 )
-@click.option("--no-cache", is_flag=True, help="Do not read or write the language-detection cache.")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Do not read or write the caches (results and language judgements, by content hash).",
+)
 def check_alignment(
     paths: tuple[Path, ...],
     source: Path | None,
@@ -211,13 +216,15 @@ def check_alignment(
                 )
         else:
             config = load_project(find_project_root())
+            cache_dir = config.cache_dir
             store = ChapterStore(config.root)
             detector = LanguageDetector(None if no_cache else config.cache_dir / "language.json")
             for path in paths:
                 if not path.exists():
                     raise click.BadParameter(f"{path}: no such file or directory", param_hint="PATHS")
             jobs, _, _ = project_jobs(config, paths)
-        result = _run(jobs, store, detector, select_codes, ignore_codes)
+        cache = None if no_cache else ResultCache(cache_dir)
+        result = _run(jobs, store, detector, select_codes, ignore_codes, cache)
         detector.save()
         _emit(result, output_format, output)
         errors = sum(f.severity == "error" for f in result.findings)
@@ -240,6 +247,7 @@ def _run(
     detector: object,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
+    cache: ResultCache | None,
 ) -> RunResult:
     from rich.progress import Progress
 
@@ -253,7 +261,7 @@ def _run(
         def advance(job: ChapterJob) -> None:
             progress.update(task, advance=1, description=f"{job.edition}/{job.chapter}")
 
-        return check_jobs(jobs, store, detector, select, ignore, advance)
+        return check_jobs(jobs, store, detector, select, ignore, advance, cache)
 
 
 def _emit(result: RunResult, output_format: str, output: Path | None) -> None:

@@ -4,7 +4,11 @@
   first pass chooses only between English and the edition's language (only those two
   profiles are loaded: less noise, and loading is cheaper).
 - Hangul settles Korean without a model: text that is mostly Hangul is Korean.
-- Only an uncertain first pass loads every profile to tell "another language" apart.
+- Only an uncertain first pass consults a wider set of profiles (``OTHER_CANDIDATES``) to
+  tell "another language" apart; loading all 55 would cost more than the whole check.
+- Clear cases need no model: prose with no English function words and many of the
+  edition's ("yang", "dan", "untuk"; "ve", "bir"; "của", "và") is the edition's language;
+  everything else goes to langdetect, on its first ``SAMPLE`` characters.
 - Judgements are cached by a hash of (language, text) in ``<cache>/language.json``, so an
   unchanged paragraph is never judged twice across runs.
 """
@@ -16,12 +20,121 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from toolkit.checks import LanguageJudge
+
+class LanguageJudge(Protocol):
+    """What the language rules need of a detector."""
+
+    def judge(self, text: str, language: str) -> str:
+        """'en', ``language``, 'other' or 'unknown' for a piece of prose."""
+        ...
+
 
 CACHE_VERSION = 1
 CONFIDENT = 0.9
+SAMPLE = 600
+OTHER_CANDIDATES = ("en", "id", "tr", "vi", "ko", "ja", "zh-cn", "de", "fr", "es", "it", "pt", "nl")
+
+# The most frequent function words: a cheap, reliable signal on paragraph-length prose.
+FUNCTION_WORDS: dict[str, frozenset[str]] = {
+    "en": frozenset(
+        [
+            "the",
+            "of",
+            "and",
+            "to",
+            "in",
+            "is",
+            "that",
+            "for",
+            "it",
+            "as",
+            "with",
+            "be",
+            "by",
+            "this",
+            "are",
+            "on",
+            "we",
+            "can",
+            "an",
+            "or",
+            "which",
+            "from",
+        ]
+    ),
+    "id": frozenset(
+        [
+            "yang",
+            "dan",
+            "di",
+            "ini",
+            "untuk",
+            "dengan",
+            "dari",
+            "adalah",
+            "dalam",
+            "tidak",
+            "kita",
+            "akan",
+            "pada",
+            "itu",
+            "dapat",
+            "atau",
+        ]
+    ),
+    "tr": frozenset(
+        [
+            "ve",
+            "bir",
+            "bu",
+            "için",
+            "ile",
+            "da",
+            "de",
+            "olarak",
+            "daha",
+            "gibi",
+            "çok",
+            "olan",
+            "en",
+            "ne",
+            "ki",
+            "veya",
+        ]
+    ),
+    "vi": frozenset(
+        [
+            "của",
+            "và",
+            "là",
+            "các",
+            "được",
+            "trong",
+            "cho",
+            "một",
+            "có",
+            "này",
+            "với",
+            "những",
+            "để",
+            "không",
+            "khi",
+            "như",
+        ]
+    ),
+}
+
+
+def _function_word_shares(text: str, language: str) -> tuple[float, float]:
+    words = [w.strip(".,;:!?()[]\"'").lower() for w in text.split()]
+    words = [w for w in words if w]
+    if not words:
+        return 0.0, 0.0
+    english = sum(w in FUNCTION_WORDS["en"] for w in words) / len(words)
+    own = sum(w in FUNCTION_WORDS.get(language, frozenset()) for w in words) / len(words)
+    return english, own
 
 
 def _hangul_ratio(text: str) -> float:
@@ -31,7 +144,7 @@ def _hangul_ratio(text: str) -> float:
     return sum("\uac00" <= ch <= "\ud7a3" or "\u1100" <= ch <= "\u11ff" for ch in letters) / len(letters)
 
 
-class LanguageDetector(LanguageJudge):
+class LanguageDetector:
     def __init__(self, cache_file: Path | None = None) -> None:
         self.cache_file = cache_file
         self.cache: dict[str, str] = {}
@@ -66,7 +179,7 @@ class LanguageDetector(LanguageJudge):
 
         self.model_calls += 1
         detector = self._factory(languages).create()
-        detector.append(text)
+        detector.append(text[:SAMPLE])
         try:
             return [(p.lang, p.prob) for p in detector.get_probabilities()]
         except LangDetectException:
@@ -79,15 +192,18 @@ class LanguageDetector(LanguageJudge):
                 return "ko"
             if ratio > 0:
                 return "unknown"  # mixed Korean/English prose: not "untranslated"
-            best = self._probabilities(text, ())
+            best = self._probabilities(text, OTHER_CANDIDATES)
             return best[0][0] if best and best[0][0] == "en" else ("other" if best else "unknown")
+        english, own = _function_word_shares(text, language)
+        if english == 0.0 and own >= 0.08 and len(text.split()) >= 8:
+            return language
         first = self._probabilities(text, ("en", language))
         if not first:
             return "unknown"
         top, probability = first[0]
         if probability >= CONFIDENT:
             return top
-        everything = self._probabilities(text, ())
+        everything = self._probabilities(text, OTHER_CANDIDATES)
         if everything and everything[0][1] >= CONFIDENT and everything[0][0] not in ("en", language):
             return "other"
         return "unknown"
@@ -129,5 +245,5 @@ def detect_document_language(chapter: object) -> str | None:
     if not text.strip():
         return None
     detector = LanguageDetector()
-    best = detector._probabilities(text[:20000], ())
+    best = detector._probabilities(text[:20000], ())  # a whole document: every profile
     return best[0][0] if best else None

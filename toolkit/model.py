@@ -15,9 +15,10 @@ Invariants:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Union
 
-Severity = Literal["error", "warning", "info"]
+from toolkit.findings import Severity
+
 RoleName = str  # label, numref, ref, eqref, eqlabel, cite, citet, width, ...
 
 #: Roles that name a target defined elsewhere.

@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from toolkit.checker import RunResult
-from toolkit.checks import SEVERITIES, Finding
+from toolkit.findings import SEVERITIES, Finding
 
 
 def summary(result: RunResult) -> dict[str, object]:

@@ -16,26 +16,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from toolkit.align import Alignment, Unit
-from toolkit.model import Blank, Chapter, HtmlBlock, Severity, iter_blocks
-
-SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
-
-
-@dataclass(frozen=True)
-class Finding:
-    code: str
-    name: str
-    severity: Severity
-    path: str
-    line: int
-    message: str
-    hint: str = ""
-    detail: str = ""  # e.g. a diff; shown indented under the finding
-    edition: str = ""
-    chapter: str = ""
-
-    def location(self) -> str:
-        return f"{self.path}:{self.line}"
+from toolkit.findings import SEVERITIES, Finding, Severity
+from toolkit.language import LanguageJudge
+from toolkit.model import Blank, Chapter, HtmlBlock, iter_blocks
 
 
 @dataclass(frozen=True)
@@ -85,13 +68,7 @@ class CheckContext:
         )
 
 
-class LanguageJudge:
-    """Interface of the language detector the language rules use (see toolkit.language)."""
-
-    def judge(self, text: str, language: str) -> str:  # pragma: no cover - interface
-        """'en', ``language``, 'other' or 'unknown' for a piece of prose."""
-        raise NotImplementedError
-
+__all__ = ["SEVERITIES", "Finding", "LanguageJudge", "Severity"]
 
 RuleFunction = Callable[[CheckContext], Iterable[Finding]]
 

@@ -12,7 +12,7 @@ MIN_LETTERS = 25
 
 
 def _letters(text: str) -> int:
-    return sum(ch.isalpha() for ch in text)
+    return sum(map(str.isalpha, text))
 
 
 @rule("P001", "paragraph-untranslated", "warning")
