@@ -52,13 +52,19 @@ print(json.dumps({"seconds": end - start, "files": len(files), **extra}))
 
 def run_phase(corpus: Path, phase: str, cache: Path) -> dict[str, float]:
     out = subprocess.run(
-        [sys.executable, "-c", PHASE, str(corpus), phase, str(cache)], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-c", PHASE, str(corpus), phase, str(cache)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(out.stdout)  # type: ignore[no-any-return]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     args = parser.parse_args()
@@ -73,12 +79,23 @@ def main() -> None:
             warm.append(run_phase(args.corpus, "warm", cache))
         finally:
             shutil.rmtree(cache)
-    best = {name: min(r["seconds"] for r in runs) for name, runs in (("bare", bare), ("cold", cold), ("warm", warm))}
-    print(f"corpus: {bare[0]['files']:.0f} files, {cold[0]['findings']:.0f} findings; best of {args.repeat} runs, each in a fresh process")
+    best = {
+        name: min(r["seconds"] for r in runs)
+        for name, runs in (("bare", bare), ("cold", cold), ("warm", warm))
+    }
+    print(
+        f"corpus: {bare[0]['files']:.0f} files, {cold[0]['findings']:.0f} findings; best of {args.repeat} runs, each in a fresh process"
+    )
     print(f"  bare markdown-it-py parse : {best['bare']:.3f} s")
-    print(f"  toolkit cold (no caches)  : {best['cold']:.3f} s   = {best['cold'] / best['bare']:.2f}x bare   (target <= 1.5x)")
-    print(f"  toolkit warm (caches hit) : {best['warm']:.3f} s   = {best['warm'] / best['cold']:.3f}x cold  (target <= 0.1x)")
-    print(f"  warm run: {warm[0]['hits']:.0f} cached chapters, {warm[0]['model_calls']:.0f} language-model calls; cold run: {cold[0]['model_calls']:.0f}")
+    print(
+        f"  toolkit cold (no caches)  : {best['cold']:.3f} s   = {best['cold'] / best['bare']:.2f}x bare   (target <= 1.5x)"
+    )
+    print(
+        f"  toolkit warm (caches hit) : {best['warm']:.3f} s   = {best['warm'] / best['cold']:.3f}x cold  (target <= 0.1x)"
+    )
+    print(
+        f"  warm run: {warm[0]['hits']:.0f} cached chapters, {warm[0]['model_calls']:.0f} language-model calls; cold run: {cold[0]['model_calls']:.0f}"
+    )
 
 
 if __name__ == "__main__":
