@@ -1,19 +1,24 @@
 # The two commands of the README's quick start:
-#   make setup   install everything into .venv, copy and verify the English sources, run the main job
+#   make setup   install everything into .venv and the three framework environments, copy and
+#                verify the English sources, run the main job (check-alignment, run-cells)
 #   make test    lint, type-check and run the whole test suite (.ci/run calls this)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: setup test sources check report lint typecheck bench clean
+.PHONY: setup test sources envs lint typecheck bench clean
 
-setup: sources
+setup: sources envs
 	@echo "== check-alignment (all editions) =="
 	@$(BIN)/toolkit check-alignment --format html --output build/check-alignment.html; \
 	 $(BIN)/toolkit check-alignment; status=$$?; \
 	 if [ $$status -gt 1 ]; then exit $$status; fi; \
 	 echo "(exit $$status: 0 = no errors, 1 = errors reported above; HTML report: build/check-alignment.html)"
+	@echo "== run-cells (all frameworks, all editions) =="
+	@$(BIN)/toolkit run-cells; status=$$?; \
+	 if [ $$status -gt 1 ]; then exit $$status; fi; \
+	 echo "(exit $$status: 0 = every cell ran, 1 = failures listed above; outputs: build/cells/)"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,17 +29,23 @@ $(STAMP): pyproject.toml
 sources: $(STAMP)
 	$(BIN)/toolkit sync-sources
 
+# One environment per framework, outside the checkout (~/.cache/d2l-i18n-toolkit/envs or
+# $TOOLKIT_ENV_DIR), keyed by its requirement file: built once, reused by every clone and CI run.
+envs: $(STAMP)
+	$(BIN)/toolkit envs
+
 lint: $(STAMP)
 	$(BIN)/ruff check toolkit tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy toolkit
 
-test: sources lint typecheck
+test: sources envs lint typecheck
 	$(BIN)/pytest -q
 
-bench: sources
+bench: sources envs
 	$(BIN)/python bench/check_alignment.py
+	$(BIN)/python bench/run_cells.py
 
 clean:
 	rm -rf $(VENV) build site .toolkit-cache source_en/*/

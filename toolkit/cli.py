@@ -6,10 +6,12 @@ A user mistake prints ``toolkit: error: ...`` and never a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,6 +20,10 @@ from toolkit.checker import ChapterJob, ChapterStore, RunResult, check_jobs, pro
 from toolkit.checks import RULES
 from toolkit.config import ConfigError, find_project_root, load_lock, load_project
 from toolkit.sources import SourceError, sync_sources
+
+if TYPE_CHECKING:
+    from toolkit.config import ProjectConfig
+    from toolkit.execute.runner import RunReport, Source
 
 FORMATS = ("text", "json", "html")
 
@@ -279,6 +285,227 @@ def _emit(result: RunResult, output_format: str, output: Path | None) -> None:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text, encoding="utf-8")
         click.echo(f"report written to {output}", err=True)
+
+
+FRAMEWORK_NAMES = ("mxnet", "pytorch", "tensorflow")
+framework_option = click.option(
+    "--framework",
+    "-f",
+    "frameworks",
+    multiple=True,
+    type=click.Choice(FRAMEWORK_NAMES),
+    help="Only this framework (repeatable; default: all three).",
+)
+
+
+@main.command("envs")
+@framework_option
+@click.option("--rebuild", is_flag=True, help="Build again even when a ready environment exists.")
+def envs_command(frameworks: tuple[str, ...], rebuild: bool) -> None:
+    """Build one isolated environment per framework from the pinned requirement files.
+
+    Environments live outside the checkout ($TOOLKIT_ENV_DIR, default
+    ~/.cache/d2l-i18n-toolkit/envs), keyed by the hash of their requirements, so clones and
+    CI runs reuse them. A build that fails is reported with its reason (exit 2); run-cells
+    then reports that framework's cells as skipped.
+    """
+    from toolkit.execute.devices import probe_devices
+    from toolkit.execute.environments import build_environment, environment_root
+
+    built = {}
+    for framework in frameworks or FRAMEWORK_NAMES:
+        click.echo(f"{framework}: building in {environment_root()} (reused when ready)…", err=True)
+        built[framework] = build_environment(framework, rebuild=rebuild)
+    devices = probe_devices(built)
+    failed = False
+    for framework, env in built.items():
+        if env.ready:
+            click.echo(
+                f"{framework}: ready ({env.python}); device: {devices[framework].kind} ({devices[framework].detail})"
+            )
+        else:
+            failed = True
+            click.echo(f"{framework}: NOT ready: {env.reason}")
+    sys.exit(2 if failed else 0)
+
+
+@main.command("run-cells")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@framework_option
+@click.option(
+    "--gpu", is_flag=True, help="Require a GPU: exit 2, naming what each framework sees, when one has none."
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(1),
+    default=None,
+    help="Kernels running at once (default: the core count).",
+)
+@click.option(
+    "--timeout", type=click.FloatRange(min=1), help="Seconds per cell (default: [tool.toolkit] cell_timeout)."
+)
+@click.option(
+    "--trust-translations",
+    is_flag=True,
+    help="Also execute translated cells whose code differs from English.",
+)
+@click.option(
+    "--format", "output_format", type=click.Choice(("text", "json")), default="text", show_default=True
+)
+def run_cells_command(
+    paths: tuple[Path, ...],
+    frameworks: tuple[str, ...],
+    gpu: bool,
+    jobs: int | None,
+    timeout: float | None,
+    trust_translations: bool,
+    output_format: str,
+) -> None:
+    """Execute the shared code once per framework and give every edition its outputs.
+
+    \b
+    For each chapter and framework, the English cells of that tab plus the `#@tab all`
+    cells run in order in one kernel of the framework's environment, in a fresh working
+    directory. A translated cell whose code matches English (comments and docstrings aside)
+    shares its output; one whose code differs is reported and not executed unless
+    --trust-translations. Results are cached by the code, the environment and the device:
+    a second run with nothing changed starts no kernel.
+    Outputs go to build/cells/<edition>/<chapter>.json, where the site reads them.
+    Exit: 0 all ran, 1 a cell failed or timed out, 2 usage or set-up error.
+    """
+    from toolkit.execute.runner import project_sources
+    from toolkit.execute.summary import exit_code
+
+    with user_errors():
+        config = load_project(find_project_root())
+        for path in paths:
+            if not path.exists():
+                raise click.BadParameter(f"{path}: no such file or directory", param_hint="PATHS")
+        sources = project_sources(config, paths)
+        selected = frameworks or FRAMEWORK_NAMES
+        store = ChapterStore(config.root)
+        report = _run_cells_with_progress(
+            sources,
+            store,
+            selected,
+            config,
+            timeout or config.cell_timeout,
+            jobs or os.cpu_count() or 1,
+            trust_translations,
+            gpu,
+        )
+        _emit_run_report(report, selected, output_format)
+        sys.exit(exit_code(report))
+
+
+def _run_cells_with_progress(
+    sources: list[Source],
+    store: ChapterStore,
+    frameworks: tuple[str, ...],
+    config: ProjectConfig,
+    timeout: float,
+    jobs: int,
+    trust: bool,
+    gpu: bool,
+) -> RunReport:
+    """Run with a rich progress bar per framework (on a terminal) or a line per program (in CI)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+    from toolkit.execute.devices import probe_devices
+    from toolkit.execute.environments import find_environment
+    from toolkit.execute.runner import Planned, run_cells
+    from toolkit.execute.summary import gpu_problem
+
+    environments = {fw: find_environment(fw) for fw in frameworks}
+    if gpu:
+        devices = probe_devices(environments)
+        problem = gpu_problem(devices, environments)
+        if problem is not None:
+            raise ConfigError(problem)
+    console = Console(stderr=True)
+    progress = Progress(
+        TextColumn("{task.description:<12}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} cells"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not console.is_terminal,
+        transient=True,
+    )
+    tasks: dict[str, TaskID] = {}
+
+    def on_event(framework: str, kind: str, payload: object) -> None:
+        if framework not in tasks:
+            tasks[framework] = progress.add_task(framework, total=0)
+        task = tasks[framework]
+        if kind == "program" and isinstance(payload, Planned):
+            cells = len(payload.program.cells)
+            total = (progress.tasks[task].total or 0) + cells
+            progress.update(task, total=total)
+            if not console.is_terminal:
+                click.echo(f"{framework}: running {payload.program.path} ({cells} cells)", err=True)
+        elif kind == "cell":
+            progress.update(task, advance=1)
+
+    with progress:
+        return run_cells(
+            sources,
+            store.get,
+            frameworks,
+            config.cache_dir,
+            config.build_dir / "cells",
+            timeout,
+            jobs,
+            trust,
+            environments=environments,
+            on_event=on_event,
+        )
+
+
+def _emit_run_report(report: RunReport, frameworks: tuple[str, ...], output_format: str) -> None:
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from toolkit.execute.summary import failures, matrix_cell, matrix_rows, report_json
+
+    if output_format == "json":
+        click.echo(json.dumps(report_json(report), indent=2, ensure_ascii=False))
+        return
+    for failure in failures(report):
+        click.echo(failure.headline())
+        for detail in failure.detail_lines():
+            click.echo(f"    | {detail}")
+    for edition, chapter, line, framework in report.untrusted:
+        click.echo(
+            f"{edition}/{chapter}:{line}: {framework} cell differs from English: "
+            "not executed (--trust-translations runs it)"
+        )
+    for framework, env in report.environments.items():
+        if not env.ready:
+            click.echo(f"{framework}: skipped: {env.reason}")
+    devices = Table(title="devices")
+    for column in ("framework", "device", "what the framework sees"):
+        devices.add_column(column)
+    for framework, device in report.devices.items():
+        devices.add_row(framework, device.kind, device.detail)
+    matrix = Table(title="run-cells: chapter × framework × edition")
+    matrix.add_column("chapter")
+    matrix.add_column("edition")
+    for framework in frameworks:
+        matrix.add_column(framework)
+    for chapter, edition, manifest in matrix_rows(report):
+        matrix.add_row(chapter, edition, *(matrix_cell(manifest, fw) for fw in frameworks))
+    console = Console(width=160)
+    console.print(devices)
+    console.print(matrix)
+    click.echo(
+        f"{report.executions} kernel execution(s), {len(report.planned)} distinct program(s), "
+        f"{report.seconds:.1f}s"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

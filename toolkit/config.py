@@ -25,6 +25,8 @@ class ProjectConfig:
     translations_dir: Path
     shared_dir: Path
     cache_dir: Path
+    build_dir: Path
+    cell_timeout: float
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ class Lock:
         return next((r for r in self.revisions if r.id == revision_id), None)
 
 
-PROJECT_KEYS = {"source", "translations", "shared", "cache"}
+PROJECT_KEYS = {"source", "translations", "shared", "cache", "cell_timeout", "build"}
 EDITION_KEYS = {"language", "name", "repository", "commit", "basis", "tabs"}
 REVISION_KEYS = {"id", "commit", "date", "tabs", "today"}
 FILE_KEYS = {"revision", "path", "corpus", "sha256"}
@@ -126,6 +128,8 @@ def load_project(root: Path) -> ProjectConfig:
         translations_dir=root / table.get("translations", "translations"),
         shared_dir=(root / shared).resolve(),
         cache_dir=root / table.get("cache", ".toolkit-cache"),
+        build_dir=root / table.get("build", "build"),
+        cell_timeout=float(table.get("cell_timeout", 600)),
     )
 
 

@@ -184,6 +184,7 @@ class HtmlBlock(_Block):
     html: str
     suppress: tuple[str, ...] = ()  # codes named by a <!-- toolkit: ignore ... --> comment
     suppress_file: tuple[str, ...] = ()
+    timeout: float | None = None  # seconds, from <!-- toolkit: timeout 600 --> (per chapter)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ from toolkit.parser.cells import CellInfo
 NUMBER = re.compile(r"(?<![A-Za-z0-9_.])\d+(?:[.,]\d+)*(?![A-Za-z0-9_])")
 HALF_ROLE = re.compile(r":(?:label|numref|ref|eqref|eqlabel|cite|citet|width):(?:`|$)")
 JOINED = re.compile(r"[^\W\d_]{2}[.!?][^\W\d_]{2}")
+TIMEOUT = re.compile(r"<!--\s*toolkit:\s*timeout\s+(\d+(?:\.\d+)?)\s*-->")
 SUPPRESS = re.compile(r"<!--\s*toolkit:\s*(ignore|ignore-file)\s+([A-Z0-9, ]+?)\s*-->")
 
 LEAF_BLOCK_TOKENS = {"fence", "code_block", "html_block", "hr", "math_block", "math_block_label"}
@@ -129,6 +130,7 @@ class _Builder:
                 token.content,
                 suppress=tuple(c for m in ignore if m[1] == "ignore" for c in _codes(m[2])),
                 suppress_file=tuple(c for m in ignore if m[1] == "ignore-file" for c in _codes(m[2])),
+                timeout=float(found[1]) if (found := TIMEOUT.search(token.content)) else None,
             )
         if kind == "d2l_attributes":
             roles = tuple(Role(name, target, start + 1) for name, target in token.meta["roles"])

@@ -1,0 +1,261 @@
+"""run-cells with real kernels of the three framework environments.
+
+The environments are built by `make setup` / `make test` (`toolkit envs`); a missing one
+fails these tests with the reason instead of skipping them: CI must run real cells.
+GPU tests carry the `gpu` marker and skip cleanly where no NVIDIA GPU is visible.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from toolkit.execute.environments import Environment, find_environment
+from toolkit.execute.runner import RunReport, Source, run_cells
+from toolkit.parser import parse_chapter
+
+TABS = ("mxnet", "pytorch", "tensorflow")
+FRAMEWORKS = ("mxnet", "pytorch", "tensorflow")
+
+
+def environment(framework: str) -> Environment:
+    env = find_environment(framework)
+    if not env.ready:
+        pytest.fail(f"{framework} environment not ready: {env.reason} (run `make setup` or `toolkit envs`)")
+    return env
+
+
+def cell(tab: str, code: str, attributes: str = "") -> str:
+    return f"```{{.python .input{attributes}}}\n#@tab {tab}\n{code}\n```\n"
+
+
+def chapter(*cells: str) -> str:
+    return "# Test chapter\n:label:`sec_test`\n\nSome prose.\n\n" + "\n".join(cells)
+
+
+def run(
+    tmp_path: Path,
+    english: str,
+    translations: dict[str, str] | None = None,
+    frameworks: tuple[str, ...] = FRAMEWORKS,
+    timeout: float = 120,
+    trust: bool = False,
+    cache: Path | None = None,
+) -> RunReport:
+    en_path = tmp_path / "en.md"
+    en_path.write_text(english, "utf-8")
+    sources = [Source("en", "test.md", en_path, TABS, en_path, TABS)]
+    for edition, text in (translations or {}).items():
+        path = tmp_path / f"{edition}.md"
+        path.write_text(text, "utf-8")
+        sources.append(Source(edition, "test.md", path, TABS, en_path, TABS))
+    return run_cells(
+        sources,
+        lambda p: parse_chapter(str(p), p.read_bytes()),
+        frameworks,
+        cache or tmp_path / "cache",
+        tmp_path / "cells",
+        timeout,
+        jobs=3,
+        trust_translations=trust,
+        environments={fw: environment(fw) for fw in frameworks},
+    )
+
+
+def outputs_text(report: RunReport, edition: str, framework: str) -> list[str]:
+    cells = report.manifests[(edition, "test.md")]["frameworks"][framework]["cells"]
+    return [
+        "".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in c["outputs"]).replace(
+            "\r\n", "\n"
+        )
+        for c in cells
+    ]
+
+
+REAL = chapter(
+    cell("all", "print('shared', 1 + 1)"),
+    cell("mxnet", "from mxnet import np, npx\nnpx.set_np()\nprint('mxnet', np.ones((2, 3)).sum())"),
+    cell("pytorch", "import torch\nprint('torch', torch.ones(2, 3).sum().item())"),
+    cell("tensorflow", "import tensorflow as tf\nprint('tf', float(tf.reduce_sum(tf.ones((2, 3)))))"),
+    cell("all", "!echo shell works"),
+)
+
+
+def test_real_cells_run_in_each_framework_kernel(tmp_path: Path) -> None:
+    report = run(tmp_path, REAL)
+    assert report.executions == 3
+    assert outputs_text(report, "en", "mxnet") == ["shared 2\n", "mxnet 6.0\n", "shell works\n"]
+    assert outputs_text(report, "en", "pytorch") == ["shared 2\n", "torch 6.0\n", "shell works\n"]
+    tf = outputs_text(report, "en", "tensorflow")
+    assert tf[0] == "shared 2\n" and "tf 6.0" in tf[1] and tf[2] == "shell works\n"
+    # the stored manifest is what the site reads
+    stored = json.loads((tmp_path / "cells/en/test.md.json").read_text("utf-8"))
+    assert stored["frameworks"]["pytorch"]["status"] == "ok"
+    assert stored["frameworks"]["pytorch"]["device"] in ("cpu", "gpu")
+
+
+def test_second_run_starts_no_kernel_and_comment_edits_rerun_nothing(tmp_path: Path) -> None:
+    english = chapter(cell("pytorch", "x = 41  # the answer, almost\nprint(x + 1)"))
+    first = run(tmp_path, english, frameworks=("pytorch",))
+    assert first.executions == 1
+    again = run(tmp_path, english, frameworks=("pytorch",))
+    assert again.executions == 0 and again.status("en", "test.md", "pytorch") == "cached"
+    commented = english.replace("# the answer, almost", "# une réponse").replace(
+        "Some prose.", "Other prose."
+    )
+    assert run(tmp_path, commented, frameworks=("pytorch",)).executions == 0
+    edited = english.replace("x + 1", "x + 2")
+    rerun = run(tmp_path, edited, frameworks=("pytorch",))
+    assert rerun.executions == 1 and outputs_text(rerun, "en", "pytorch") == ["43\n"]
+
+
+def test_hung_cell_times_out_and_the_next_cell_runs(tmp_path: Path) -> None:
+    english = chapter(
+        cell("pytorch", "import time\ntime.sleep(120)", " timeout=3"),
+        cell("pytorch", "print('after the hung cell')"),
+    )
+    report = run(tmp_path, english, frameworks=("pytorch",))
+    cells = report.manifests[("en", "test.md")]["frameworks"]["pytorch"]["cells"]
+    assert cells[0]["status"] == "timeout"
+    assert cells[1]["status"] == "ok" and outputs_text(report, "en", "pytorch")[1] == "after the hung cell\n"
+    assert report.status("en", "test.md", "pytorch") == "timed out"
+
+
+def test_a_crashing_kernel_is_reported_and_other_frameworks_go_on(tmp_path: Path) -> None:
+    english = chapter(
+        cell("mxnet", "print('before')"),
+        cell("mxnet", "import os\nos._exit(3)"),
+        cell("mxnet", "print('never')"),
+        cell("pytorch", "print('pytorch is fine')"),
+    )
+    report = run(tmp_path, english, frameworks=("mxnet", "pytorch"))
+    mxnet = report.manifests[("en", "test.md")]["frameworks"]["mxnet"]
+    assert [c["status"] for c in mxnet["cells"]] == ["ok", "crashed", "not-run"]
+    assert mxnet["status"] == "failed"
+    assert report.status("en", "test.md", "pytorch") == "ok"
+    crashed = next(c for e in report.planned if e.run for c in e.run.cells if c.status == "crashed")
+    assert crashed.line == 11 and "kernel died" in crashed.error
+
+
+def test_failing_cell_keeps_its_traceback(tmp_path: Path) -> None:
+    report = run(tmp_path, chapter(cell("pytorch", "undefined_name + 1")), frameworks=("pytorch",))
+    failed = next(c for e in report.planned if e.run for c in e.run.cells)
+    assert (
+        failed.status == "error"
+        and failed.error.startswith("NameError")
+        and "undefined_name" in failed.traceback
+    )
+
+
+def test_untrusted_translated_cell_is_not_executed_unless_trusted(tmp_path: Path) -> None:
+    english = chapter(cell("pytorch", "print('english code')"), cell("pytorch", "print('same')"))
+    translated = english.replace("Some prose.", "Bazı metin.").replace(
+        "print('english code')", "print('çevrilmiş kod')"
+    )
+    report = run(tmp_path, english, {"tr": translated}, frameworks=("pytorch",))
+    assert report.executions == 1
+    tr_cells = report.manifests[("tr", "test.md")]["frameworks"]["pytorch"]["cells"]
+    assert (
+        tr_cells[0]["sharing"] == "differs"
+        and tr_cells[0]["status"] == "not-executed"
+        and not tr_cells[0]["outputs"]
+    )
+    assert tr_cells[1]["sharing"] == "shared" and tr_cells[1]["outputs"]
+    assert report.untrusted == [("tr", "test.md", 6, "pytorch")]  # the fence line
+    trusted = run(tmp_path, english, {"tr": translated}, frameworks=("pytorch",), trust=True)
+    assert trusted.executions == 1  # only the translation's own program; English is cached
+    assert outputs_text(trusted, "tr", "pytorch")[0] == "çevrilmiş kod\n"
+
+
+def test_kill_minus_9_leaves_a_consistent_cache_and_the_next_run_redoes_only_the_rest(tmp_path: Path) -> None:
+    english = chapter(
+        cell("pytorch", "print('fast')"),
+        cell("mxnet", "import time\ntime.sleep(60)\nprint('slow')"),
+    )
+    (tmp_path / "en.md").write_text(english, "utf-8")
+    script = f"""
+import sys
+sys.path.insert(0, {str(ROOT / "tests")!r})
+from pathlib import Path
+from test_run_cells import run
+run(Path({str(tmp_path)!r}), Path({str(tmp_path / "en.md")!r}).read_text(), frameworks=("mxnet", "pytorch"))
+"""
+    process = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, start_new_session=True)
+    outputs = tmp_path / "cache" / "outputs"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (outputs.is_dir() and any(outputs.glob("*.json"))):
+        time.sleep(0.5)
+    assert any(outputs.glob("*.json")), "the fast program never finished"
+    os.killpg(process.pid, signal.SIGKILL)  # the runner and its kernels, mid-run
+    process.wait()
+    stored = list(outputs.glob("*.json"))
+    assert len(stored) == 1 and all(
+        json.loads(p.read_text("utf-8"))["framework"] == "pytorch" for p in stored
+    )
+    rerun = run(tmp_path, english.replace("time.sleep(60)", "time.sleep(0)"), frameworks=("mxnet", "pytorch"))
+    assert rerun.executions == 1  # mxnet only (its code changed here only to keep the test short)
+    assert rerun.status("en", "test.md", "pytorch") == "cached"
+
+
+def test_seed_chapter_runs_once_per_framework_for_all_editions() -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "toolkit"), "run-cells", "--format", "json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    data = json.loads(result.stdout)
+    assert data["executions"] <= 3
+    statuses = {(r["edition"], r["framework"]): r["status"] for r in data["results"]}
+    assert set(statuses) == {
+        (e, fw) for e in ("en", "ko", "ko-partrita", "id", "tr", "vi") for fw in FRAMEWORKS
+    }
+    assert set(statuses.values()) <= {"ok", "cached"}
+
+
+def nvidia_gpu_visible() -> bool:
+    return (
+        shutil.which("nvidia-smi") is not None
+        and subprocess.run(["nvidia-smi", "-L"], capture_output=True).returncode == 0
+    )
+
+
+def test_gpu_flag_without_a_gpu_exits_2_naming_each_framework() -> None:
+    if nvidia_gpu_visible():
+        pytest.skip("a GPU is visible here")
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "toolkit"), "run-cells", "--gpu"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 2
+    for framework, sees in (
+        ("mxnet", "num_gpus() = 0"),
+        ("pytorch", "is_available() = False"),
+        ("tensorflow", "0 device(s)"),
+    ):
+        assert f"{framework}: sees no GPU" in result.stderr and sees in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.gpu
+def test_gpu_run_uses_the_gpu(tmp_path: Path) -> None:
+    if not nvidia_gpu_visible():
+        pytest.skip("no NVIDIA GPU visible")
+    english = chapter(cell("pytorch", "import torch\nprint(torch.ones(2, device='cuda').device)"))
+    report = run(tmp_path, english, frameworks=("pytorch",))
+    assert report.devices["pytorch"].kind == "gpu"
+    assert outputs_text(report, "en", "pytorch") == ["cuda:0\n"]

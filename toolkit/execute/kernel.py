@@ -1,0 +1,202 @@
+"""Running one program in one Jupyter kernel (the only module that talks to kernels).
+
+Invariants:
+- Every program gets a fresh kernel of its framework's environment, started in a fresh
+  temporary working directory that is removed afterwards.
+- A cell that runs past its timeout is interrupted (the kernel lives on and the next cell
+  runs); a kernel that dies (segfault, ``os._exit``, out of memory) ends the program: the cell
+  is ``crashed`` and the rest ``not-run``. Neither raises.
+- Outputs are nbformat output dicts (stream, execute_result, display_data with images, error
+  with traceback), kept as they are for the site.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from toolkit.execute.environments import Environment
+from toolkit.execute.programs import Program
+
+CellStatus = Literal["ok", "error", "timeout", "crashed", "not-run"]
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+TIMEOUT_ERROR = "CellTimeoutError"
+
+
+@dataclass(frozen=True)
+class CellResult:
+    line: int
+    status: CellStatus
+    outputs: tuple[dict[str, Any], ...]
+    seconds: float
+    error: str = ""  # "NameError: name 'x' is not defined", "timed out after 5s", ...
+    traceback: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "status": self.status,
+            "outputs": list(self.outputs),
+            "seconds": round(self.seconds, 3),
+            "error": self.error,
+            "traceback": self.traceback,
+        }
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> CellResult:
+        return CellResult(
+            data["line"],
+            data["status"],
+            tuple(data["outputs"]),
+            data["seconds"],
+            data["error"],
+            data["traceback"],
+        )
+
+
+@dataclass(frozen=True)
+class ProgramRun:
+    cells: tuple[CellResult, ...]
+    seconds: float
+    problem: str = ""  # the kernel would not start, ...
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem and all(c.status == "ok" for c in self.cells)
+
+
+def _kernel_spec_dir(env: Environment, root: Path) -> str:
+    name = f"toolkit-{env.framework}"
+    directory = root / "kernels" / name
+    directory.mkdir(parents=True)
+    spec = {
+        "argv": [str(env.python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": f"d2l {env.framework}",
+        "language": "python",
+    }
+    (directory / "kernel.json").write_text(json.dumps(spec), "utf-8")
+    return name
+
+
+def _error_of(outputs: list[dict[str, Any]]) -> tuple[str, str]:
+    for output in outputs:
+        if output.get("output_type") == "error":
+            traceback = ANSI.sub("", "\n".join(output.get("traceback", [])))
+            return f"{output.get('ename', 'Error')}: {output.get('evalue', '')}", traceback
+    return "", ""
+
+
+def run_program(
+    program: Program,
+    env: Environment,
+    default_timeout: float,
+    on_cell: Callable[[CellResult], None] | None = None,
+    threads: int | None = None,
+) -> ProgramRun:
+    import nbformat
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
+    from nbclient import NotebookClient
+    from nbclient.exceptions import DeadKernelError
+
+    assert env.python is not None
+    started = time.monotonic()
+    # nbformat's constructors are untyped
+    notebook = nbformat.v4.new_notebook()  # type: ignore[no-untyped-call]
+    notebook.cells = [nbformat.v4.new_code_cell(cell.code) for cell in program.cells]  # type: ignore[no-untyped-call]
+    results: list[CellResult] = []
+    with tempfile.TemporaryDirectory(prefix="toolkit-kernel-") as scratch:
+        root = Path(scratch)
+        workdir = root / "work"
+        workdir.mkdir()
+        name = _kernel_spec_dir(env, root)
+        # async: nbclient polls "is the kernel alive?" on its event loop, which a blocking
+        # client would stall forever after a crash
+        manager = AsyncKernelManager(
+            kernel_name=name, kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(root / "kernels")])
+        )
+        client = NotebookClient(
+            notebook,
+            km=manager,
+            allow_errors=True,
+            interrupt_on_timeout=True,
+            error_on_timeout={"ename": TIMEOUT_ERROR, "evalue": "", "traceback": []},
+            startup_timeout=180,
+            record_timing=False,
+        )
+        # The kernel process's own stdout/stderr (C++ logging, segfault messages) go to a log,
+        # not to our terminal; its tail explains a crash.
+        kernel_log = (root / "kernel.log").open("wb")
+        try:
+            with client.setup_kernel(
+                cwd=str(workdir), env=env.kernel_env(threads), stdout=kernel_log, stderr=kernel_log
+            ):
+                for index, cell in enumerate(program.cells):
+                    timeout = cell.timeout or program.timeout or default_timeout
+                    client.timeout = int(timeout)
+                    client.error_on_timeout = {
+                        "ename": TIMEOUT_ERROR,
+                        "evalue": f"timed out after {timeout:g}s",
+                        "traceback": [],
+                    }
+                    cell_started = time.monotonic()
+                    try:
+                        executed = client.execute_cell(notebook.cells[index], index)
+                    except DeadKernelError:
+                        outputs = [dict(o) for o in notebook.cells[index].get("outputs", [])]
+                        kernel_log.flush()
+                        tail = (root / "kernel.log").read_text("utf-8", "replace").strip().splitlines()[-15:]
+                        result = CellResult(
+                            cell.line,
+                            "crashed",
+                            tuple(outputs),
+                            time.monotonic() - cell_started,
+                            "the kernel died while running this cell (segfault, os._exit or out of memory?)",
+                            "\n".join(tail),
+                        )
+                        results.append(result)
+                        if on_cell:
+                            on_cell(result)
+                        break
+                    outputs = [json.loads(json.dumps(o)) for o in executed.get("outputs", [])]
+                    error, traceback = _error_of(outputs)
+                    elapsed = time.monotonic() - cell_started
+                    status: CellStatus = "ok"
+                    # nbclient interrupts a cell at its timeout; the kernel then reports the
+                    # KeyboardInterrupt (whose traceback shows where the cell hung)
+                    interrupted = error.startswith("KeyboardInterrupt") and elapsed >= timeout
+                    if interrupted or error.startswith(TIMEOUT_ERROR):
+                        status, error = "timeout", f"timed out after {timeout:g}s (interrupted)"
+                        outputs = [o for o in outputs if o.get("ename") != TIMEOUT_ERROR]
+                    elif error:
+                        status = "error"
+                    result = CellResult(cell.line, status, tuple(outputs), elapsed, error, traceback)
+                    results.append(result)
+                    if on_cell:
+                        on_cell(result)
+        except Exception as error:  # the kernel did not start or the client broke: report, never raise
+            if not results:
+                return ProgramRun(
+                    (), time.monotonic() - started, problem=f"kernel failed: {type(error).__name__}: {error}"
+                )
+        finally:
+            kernel_log.close()
+            # we own the kernel manager, so nbclient leaves the kernel to us
+            if manager.has_kernel:
+                # a dead kernel cannot be shut down twice; nothing to keep
+                with suppress(Exception):
+                    run_sync(manager.shutdown_kernel)(now=True)
+        for cell in program.cells[len(results) :]:
+            results.append(
+                CellResult(cell.line, "not-run", (), 0.0, "not run: the kernel died before this cell")
+            )
+    return ProgramRun(tuple(results), time.monotonic() - started)

@@ -1,0 +1,158 @@
+"""What runs: per chapter and framework, the sequence of cells one kernel executes.
+
+Pure functions over the parsed model; no kernels here.
+
+Invariants:
+- A ``Program`` is the English cells of one framework (its tab's cells plus ``#@tab all``
+  cells, in order). Its ``key`` hashes the *normalised* code of the sequence (comments and
+  docstrings do not count), the framework, the environment's lock hash and the device kind,
+  so editing prose or a comment never re-runs anything, and two English revisions whose
+  cells are the same code share one execution.
+- A translated cell shares the output of the English cell it is aligned with when its
+  normalised code and resolved tabs are equal. Otherwise it is *not executed* unless the
+  translation is trusted, in which case the translation's own program (English cells with
+  the translated code in place) runs under its own key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from toolkit.align import align_chapters
+from toolkit.code import ALL_TABS, normalise_code, resolved_tabs
+from toolkit.model import Chapter, CodeCell, HtmlBlock, iter_blocks
+
+FRAMEWORKS = ("mxnet", "pytorch", "tensorflow")
+
+
+@dataclass(frozen=True)
+class ProgramCell:
+    line: int  # where the cell starts in ``Program.path``
+    code: str
+    timeout: float | None  # a per-cell `timeout=S` attribute, else None
+
+
+@dataclass(frozen=True)
+class Program:
+    path: str
+    chapter: str
+    framework: str
+    cells: tuple[ProgramCell, ...]
+    timeout: float | None  # a per-chapter `<!-- toolkit: timeout S -->`, else None
+
+    def code_fingerprint(self) -> str:
+        digest = hashlib.sha256(self.framework.encode())
+        for cell in self.cells:
+            digest.update(b"\0" + normalise_code(cell.code).encode("utf-8", "surrogateescape"))
+        return digest.hexdigest()
+
+    def key(self, lock_hash: str, device: str) -> str:
+        payload = json.dumps(
+            [self.code_fingerprint(), lock_hash, device, self.timeout, [c.timeout for c in self.cells]]
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+def cell_timeout(cell: CodeCell) -> float | None:
+    for key, value in cell.attributes:
+        if key == "timeout":
+            try:
+                return float(value)
+            except ValueError:
+                return None
+    return None
+
+
+def chapter_timeout(chapter: Chapter) -> float | None:
+    for block, _ in iter_blocks(chapter.blocks):
+        if isinstance(block, HtmlBlock) and block.timeout is not None:
+            return block.timeout
+    return None
+
+
+def executable_cells(chapter: Chapter, tabs: tuple[str, ...], framework: str) -> list[CodeCell]:
+    cells = []
+    for block, _ in iter_blocks(chapter.blocks):
+        if isinstance(block, CodeCell) and block.executable:
+            belongs = resolved_tabs(block, tabs)
+            if framework in belongs or ALL_TABS in belongs:
+                cells.append(block)
+    return cells
+
+
+def chapter_program(
+    chapter: Chapter, chapter_name: str, tabs: tuple[str, ...], framework: str
+) -> Program | None:
+    """The English program of one framework, or None when the chapter has no cell for it."""
+    cells = executable_cells(chapter, tabs, framework)
+    if not any(framework in resolved_tabs(c, tabs) for c in cells):
+        return None  # only `#@tab all` cells (or none): nothing framework-specific to run
+    return Program(
+        path=chapter.path,
+        chapter=chapter_name,
+        framework=framework,
+        cells=tuple(ProgramCell(c.span.start, c.code, cell_timeout(c)) for c in cells),
+        timeout=chapter_timeout(chapter),
+    )
+
+
+@dataclass(frozen=True)
+class SharedCell:
+    """How one translated cell gets its output for one framework."""
+
+    line: int  # the translated cell's line
+    framework: str
+    english_line: int | None  # the English cell whose output it shows
+    status: str  # "shared", "differs" (not executed), "extra" (no English counterpart), "own"
+    index: int | None  # position of the cell in the program that produced its output
+
+
+def share_translation(
+    english: Chapter,
+    english_tabs: tuple[str, ...],
+    translation: Chapter,
+    tabs: tuple[str, ...],
+    program: Program,
+) -> tuple[list[SharedCell], list[tuple[int, str]]]:
+    """Map each translated cell of ``program.framework`` onto the English program.
+
+    Returns the mapping and the replacements a trusted run would make: (index in the
+    program, translated code) for each cell whose code differs.
+    """
+    framework = program.framework
+    index_of_line = {cell.line: i for i, cell in enumerate(program.cells)}
+    alignment = align_chapters(english, translation, english_tabs, tabs)
+    shared: list[SharedCell] = []
+    replacements: list[tuple[int, str]] = []
+    for pair in alignment.pairs:
+        tr = pair.tr.block if pair.tr is not None else None
+        en = pair.en.block if pair.en is not None else None
+        if not (isinstance(tr, CodeCell) and tr.executable):
+            continue
+        belongs = resolved_tabs(tr, tabs)
+        if framework not in belongs and ALL_TABS not in belongs:
+            continue
+        if not isinstance(en, CodeCell) or en.span.start not in index_of_line:
+            shared.append(SharedCell(tr.span.start, framework, None, "extra", None))
+            continue
+        index = index_of_line[en.span.start]
+        same = (
+            normalise_code(en.code) == normalise_code(tr.code) and resolved_tabs(en, english_tabs) == belongs
+        )
+        if same:
+            shared.append(SharedCell(tr.span.start, framework, en.span.start, "shared", index))
+        else:
+            shared.append(SharedCell(tr.span.start, framework, en.span.start, "differs", index))
+            replacements.append((index, tr.code))
+    return shared, replacements
+
+
+def translated_program(
+    program: Program, translation: Chapter, replacements: list[tuple[int, str]]
+) -> Program:
+    cells = list(program.cells)
+    for index, code in replacements:
+        cells[index] = ProgramCell(cells[index].line, code, cells[index].timeout)
+    return Program(translation.path, program.chapter, program.framework, tuple(cells), program.timeout)

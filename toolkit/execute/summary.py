@@ -1,0 +1,120 @@
+"""What a run-cells report says: pure functions from a ``RunReport`` to values the CLI prints.
+
+Invariants: nothing here runs a kernel or prints; the text and JSON forms list the same
+failures, untrusted cells, skipped environments and matrix cells.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from toolkit.execute.devices import Device
+from toolkit.execute.environments import Environment
+from toolkit.execute.kernel import CellResult
+from toolkit.execute.runner import RunReport
+
+
+@dataclass(frozen=True)
+class Failure:
+    path: str
+    line: int
+    framework: str
+    cell: CellResult
+
+    def headline(self) -> str:
+        return f"{self.path}:{self.line}: {self.framework} cell {self.cell.status}: {self.cell.error}"
+
+    def detail_lines(self, stream_lines: int = 5, traceback_lines: int = 8) -> list[str]:
+        text = "".join(
+            str(o.get("text", "")) for o in self.cell.outputs if o.get("output_type") == "stream"
+        ).strip()
+        shown = text.splitlines()[-stream_lines:] if text else []
+        shown += self.cell.traceback.strip().splitlines()[-traceback_lines:]
+        return shown
+
+
+def gpu_problem(devices: dict[str, Device], environments: dict[str, Environment]) -> str | None:
+    """Why ``--gpu`` cannot be honoured, naming each framework and what it sees; None if it can."""
+    lines = []
+    for framework, device in devices.items():
+        env = environments[framework]
+        if not env.ready:
+            lines.append(f"  {framework}: no environment ({env.reason})")
+        elif device.kind != "gpu":
+            lines.append(f"  {framework}: sees no GPU ({device.detail})")
+    if not lines:
+        return None
+    return "--gpu needs a GPU for every framework:\n" + "\n".join(lines)
+
+
+def failures(report: RunReport) -> list[Failure]:
+    found = []
+    for entry in report.planned:
+        run = entry.run or entry.cached
+        for cell in run.cells if run else ():
+            if cell.status in ("error", "timeout", "crashed"):
+                found.append(Failure(entry.program.path, cell.line, entry.program.framework, cell))
+    return found
+
+
+def exit_code(report: RunReport) -> int:
+    """2 when an environment is missing (set-up error), 1 when a cell failed, else 0."""
+    if any(not env.ready for env in report.environments.values()):
+        return 2
+    statuses = {report.status(e, c, fw) for (e, c) in report.manifests for fw in report.environments}
+    return 1 if statuses & {"failed", "timed out"} else 0
+
+
+def matrix_cell(manifest: dict[str, Any], framework: str) -> str:
+    info = manifest["frameworks"].get(framework)
+    if info is None:
+        return "—"
+    differing = sum(1 for c in info["cells"] if c["sharing"] == "differs")
+    note = f" ({differing} not run)" if differing else ""
+    return f"{info['status']} {info['seconds']:.1f}s{note}"
+
+
+def matrix_rows(report: RunReport) -> list[tuple[str, str, dict[str, Any]]]:
+    """(chapter, edition, manifest), English first within each chapter."""
+    ordered = sorted(report.manifests.items(), key=lambda kv: (kv[0][1], kv[0][0] != "en", kv[0][0]))
+    return [(chapter, edition, manifest) for (edition, chapter), manifest in ordered]
+
+
+def report_json(report: RunReport) -> dict[str, Any]:
+    return {
+        "devices": {fw: {"kind": d.kind, "detail": d.detail} for fw, d in report.devices.items()},
+        "environments": {
+            fw: {"ready": e.ready, "python": str(e.python or ""), "reason": e.reason}
+            for fw, e in report.environments.items()
+        },
+        "executions": report.executions,
+        "programs": len(report.planned),
+        "seconds": round(report.seconds, 2),
+        "results": [
+            {
+                "edition": edition,
+                "chapter": chapter,
+                "framework": fw,
+                "status": manifest["frameworks"][fw]["status"],
+                "device": manifest["frameworks"][fw]["device"],
+                "seconds": manifest["frameworks"][fw]["seconds"],
+            }
+            for chapter, edition, manifest in matrix_rows(report)
+            for fw in manifest["frameworks"]
+        ],
+        "failures": [
+            {
+                "path": f.path,
+                "line": f.line,
+                "framework": f.framework,
+                "status": f.cell.status,
+                "error": f.cell.error,
+                "traceback": f.cell.traceback,
+            }
+            for f in failures(report)
+        ],
+        "untrusted": [
+            {"edition": e, "chapter": c, "line": line, "framework": fw} for e, c, line, fw in report.untrusted
+        ],
+    }
