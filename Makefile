@@ -7,9 +7,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: setup test sources envs lint typecheck bench clean
+.PHONY: setup test sources envs browser lint typecheck bench clean
 
-setup: sources envs
+setup: sources envs browser
 	@echo "== check-alignment (all editions) =="
 	@$(BIN)/toolkit check-alignment --format html --output build/check-alignment.html; \
 	 $(BIN)/toolkit check-alignment; status=$$?; \
@@ -34,18 +34,26 @@ sources: $(STAMP)
 envs: $(STAMP)
 	$(BIN)/toolkit envs
 
+# Debian's headless Chromium (and CJK fonts for readable screenshots) for the site's browser
+# tests; Playwright drives /usr/bin/chromium and never downloads a browser.
+browser:
+	@command -v chromium >/dev/null && fc-list | grep -qi "noto sans cjk" || \
+	 { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+	@chromium --version 2>/dev/null
+
 lint: $(STAMP)
 	$(BIN)/ruff check toolkit tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy toolkit
 
-test: sources envs lint typecheck
+test: sources envs browser lint typecheck
 	$(BIN)/pytest -q
 
 bench: sources envs
 	$(BIN)/python bench/check_alignment.py
 	$(BIN)/python bench/run_cells.py
+	$(BIN)/python bench/site_build.py
 
 clean:
 	rm -rf $(VENV) build site .toolkit-cache source_en/*/

@@ -44,3 +44,29 @@ def rewrite_fixture(path: Path, cases: list[tuple[str, str, str]]) -> None:
         expected = expected if expected.endswith("\n") or not expected else expected + "\n"
         parts.append(f"{title}\n.\n{given}.\n{expected}.\n")
     path.write_text("\n".join(parts), encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The project's site, built once per session by the real `mkdocs build --strict`, after
+    `toolkit run-cells` (cached after its first run) so pages carry real outputs."""
+    import os
+    import subprocess
+    import sys
+
+    bin_dir = Path(sys.executable).parent
+    cells = subprocess.run(
+        [str(bin_dir / "toolkit"), "run-cells"], cwd=ROOT, capture_output=True, text=True, timeout=900
+    )
+    assert cells.returncode in (0, 1), cells.stderr[-2000:]
+    site = tmp_path_factory.mktemp("site")
+    result = subprocess.run(
+        [str(bin_dir / "mkdocs"), "build", "--strict", "--site-dir", str(site)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    return site, result.stderr

@@ -1,0 +1,160 @@
+"""The built site in a real browser: Debian's headless Chromium driven by Playwright.
+
+The site is served from the session's `mkdocs build` on 127.0.0.1 (a free port). Chromium
+comes from `apt-get install chromium` (`make browser`, part of `make setup` and `make test`);
+Playwright never downloads a browser. Screenshots go to build/test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "build" / "test-artifacts"
+CHAPTER = "chapter_computational-performance/hybridize/"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def base_url(built_site: tuple[Path, str]) -> Iterator[str]:
+    site, _ = built_site
+    handler = functools.partial(QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with playwright_sync.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def tabs_of_groups_with(page: object, title: str) -> list[str]:
+    """The checked tab of every tab group on the page that has a tab called ``title``."""
+    return page.eval_on_selector_all(  # type: ignore[attr-defined, no-any-return]
+        ".tabbed-set",
+        """(sets, title) => sets
+            .filter(set => [...set.querySelectorAll(':scope > .tabbed-labels > label')]
+                .some(label => label.textContent.trim() === title))
+            .map(set => {
+                const input = set.querySelector(':scope > input:checked');
+                const label = input && set.querySelector(`:scope > .tabbed-labels > label[for="${input.id}"]`);
+                return label ? label.textContent.trim() : '';
+            })""",
+        title,
+    )
+
+
+def test_choosing_tensorflow_switches_every_tab_group_and_stays_chosen(page: object, base_url: str) -> None:
+    page.goto(base_url + "en/" + CHAPTER)  # type: ignore[attr-defined]
+    before = tabs_of_groups_with(page, "TensorFlow")
+    assert len(before) >= 4 and "TensorFlow" not in before
+    page.locator(".tabbed-labels label", has_text="TensorFlow").first.click()  # type: ignore[attr-defined]
+    page.wait_for_timeout(300)  # type: ignore[attr-defined]
+    assert tabs_of_groups_with(page, "TensorFlow") == ["TensorFlow"] * len(before)
+    page.screenshot(path=str(ARTIFACTS / "tabs-tensorflow-en.png"))  # type: ignore[attr-defined]
+    # another page, another language: the choice is remembered
+    page.goto(base_url + "vi/" + CHAPTER)  # type: ignore[attr-defined]
+    page.wait_for_timeout(300)  # type: ignore[attr-defined]
+    shown = tabs_of_groups_with(page, "TensorFlow")
+    assert shown and shown == ["TensorFlow"] * len(shown)
+    page.screenshot(path=str(ARTIFACTS / "tabs-tensorflow-vi.png"))  # type: ignore[attr-defined]
+
+
+def test_switching_language_lands_on_the_same_chapter(page: object, base_url: str) -> None:
+    page.goto(base_url + "en/" + CHAPTER)  # type: ignore[attr-defined]
+    page.locator(".md-header__option .md-select").hover()  # type: ignore[attr-defined]
+    page.locator("a.d2l-language-link[hreflang=ko]").click()  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]
+    assert page.url == base_url + "ko/" + CHAPTER  # type: ignore[attr-defined]
+    assert page.locator("h1").first.inner_text().startswith("13.1.")  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / "language-ko.png"))  # type: ignore[attr-defined]
+
+
+def search(page: object, base_url: str, language: str, term: str) -> list[str]:
+    page.goto(base_url + language + "/" + CHAPTER)  # type: ignore[attr-defined]
+    page.locator("label.md-search__icon, .md-search__input").first.click()  # type: ignore[attr-defined]
+    field = page.locator("input.md-search__input")  # type: ignore[attr-defined]
+    field.fill(term)
+    field.press("End")  # Material searches on keyup; fill() alone types no key
+    page.wait_for_selector(".md-search-result__item", timeout=15000)  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / f"search-{language}.png"))  # type: ignore[attr-defined]
+    return page.eval_on_selector_all(  # type: ignore[attr-defined, no-any-return]
+        ".md-search-result__item a", "links => links.map(a => a.href)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "term"),
+    [
+        ("ko", "하이브리드화"),  # also written with particles: 하이브리드화가, 하이브리드화에 ...
+        ("ko", "직렬화"),
+        ("id", "kompilasi"),
+        ("id", "serialisasi"),
+    ],
+)
+def test_search_finds_words_in_the_current_language_only(
+    page: object, base_url: str, language: str, term: str
+) -> None:
+    hits = search(page, base_url, language, term)
+    assert hits, f"no hit for {term!r} in {language}"
+    assert all(hit.startswith(base_url + language + "/") for hit in hits), hits
+
+
+def test_numbered_reference_resolves(page: object, base_url: str) -> None:
+    page.goto(base_url + "ko/" + CHAPTER)  # type: ignore[attr-defined]
+    link = page.locator("a[href='#fig_compute_graph']").first  # type: ignore[attr-defined]
+    assert link.inner_text() == "그림 13.1.1"
+    link.click()
+    assert page.url.endswith("#fig_compute_graph")  # type: ignore[attr-defined]
+    assert page.locator("#fig_compute_graph").count() == 1  # type: ignore[attr-defined]
+    caption = page.locator("figure.d2l-figure figcaption").first.inner_text()  # type: ignore[attr-defined]
+    assert caption.startswith("그림 13.1.1")
+    page.screenshot(path=str(ARTIFACTS / "numref-ko.png"))  # type: ignore[attr-defined]
+
+
+def test_math_renders_offline(page: object, base_url: str) -> None:
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))  # type: ignore[attr-defined]
+    page.goto(base_url + "en/" + CHAPTER)  # type: ignore[attr-defined]
+    page.wait_for_function("() => window.MathJax && window.MathJax.startup && window.MathJax.startup.promise")  # type: ignore[attr-defined]
+    assert all(url.startswith(base_url) or url.startswith("data:") for url in requests), requests

@@ -1,0 +1,184 @@
+"""Lowering fixtures (tests/fixtures/site/lower.md): d2l markdown in, Material markdown out.
+
+Each case is ``title / . / chapter / . / lowered markdown / .``, lowered as page
+``en/chapter_x/page.md`` numbered 3.2, with one label on another page (``sec_other``) and, for
+every executable cell, a stored stdout naming the framework and the cell's line.
+UPDATE_FIXTURES=1 rewrites the expected sections (review the diff).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, rewrite_fixture
+from markdown_it.utils import read_fixture_file
+
+from toolkit.model import CodeCell, iter_blocks
+from toolkit.parser import parse_chapter
+from toolkit.site.lower import (
+    EXECUTED_FRAMEWORKS,
+    CellOutputs,
+    PageContext,
+    Target,
+    lower_chapter,
+    lower_inline,
+    number_chapter,
+    outputs_from_manifest,
+)
+from toolkit.site.words import all_words, words_for
+
+FILE = FIXTURES / "site" / "lower.md"
+PAGE = "en/chapter_x/page.md"
+TABS = ("mxnet", "pytorch", "tensorflow")
+OTHER = Target("en/chapter_y/other.md", "sec_other", "section", "4.1", "Other Things")
+
+
+def context_for(
+    text: str, language: str = "en", outputs: dict[tuple[int, str], CellOutputs] | None = None
+) -> PageContext:
+    chapter = parse_chapter("page.md", text.encode("utf-8"))
+    labels = {"sec_other": OTHER, **number_chapter(chapter, PAGE, "3.2")}
+    if outputs is None:
+        outputs = {
+            (block.span.start, fw): CellOutputs(
+                "ok",
+                (
+                    {
+                        "output_type": "stream",
+                        "name": "stdout",
+                        "text": f"{fw} output of line {block.span.start}\n",
+                    },
+                ),
+            )
+            for block, _ in iter_blocks(chapter.blocks)
+            if isinstance(block, CodeCell) and block.executable
+            for fw in EXECUTED_FRAMEWORKS
+        }
+    return PageContext(PAGE, "3.2", TABS, words_for(language), labels, outputs, "en/bibliography.md")
+
+
+def lower(text: str) -> str:
+    chapter = parse_chapter("page.md", text.encode("utf-8"))
+    return lower_chapter(chapter, context_for(text)).markdown
+
+
+CASES = [
+    pytest.param(line, title, given, expected, id=f"{line}:{title[:50]}")
+    for line, title, given, expected in read_fixture_file(FILE)
+]
+
+
+@pytest.mark.parametrize(("line", "title", "given", "expected"), CASES)
+def test_lowering_fixture(line: int, title: str, given: str, expected: str) -> None:
+    assert lower(given).rstrip("\n") == expected.rstrip("\n")
+
+
+def test_update_fixtures() -> None:
+    """Regenerates expected sections when UPDATE_FIXTURES=1 (a no-op otherwise)."""
+    if os.environ.get("UPDATE_FIXTURES") != "1":
+        return
+    rewrite_fixture(FILE, [(title, given, lower(given)) for _, title, given, _ in read_fixture_file(FILE)])
+
+
+CELL = "# T\n\n```{.python .input}\n#@tab all\nprint(2)\n```\n"
+
+
+def test_identical_outputs_of_a_shared_cell_are_shown_once() -> None:
+    same = {
+        (3, fw): CellOutputs("ok", ({"output_type": "stream", "name": "stdout", "text": "2\n"},))
+        for fw in EXECUTED_FRAMEWORKS
+    }
+    chapter = parse_chapter("page.md", CELL.encode())
+    lowered = lower_chapter(chapter, context_for(CELL, outputs=same)).markdown
+    assert lowered.count("{.text .d2l-output}") == 1 and '=== "' not in lowered
+
+
+def test_images_errors_and_missing_outputs() -> None:
+    outputs = {
+        (3, "mxnet"): CellOutputs(
+            "ok",
+            (
+                {
+                    "output_type": "display_data",
+                    "data": {"image/png": "iVBORw0KGgo=\n", "text/plain": "<Figure>"},
+                },
+            ),
+        ),
+        (3, "pytorch"): CellOutputs(
+            "error",
+            (
+                {
+                    "output_type": "error",
+                    "ename": "NameError",
+                    "evalue": "x",
+                    "traceback": ["\x1b[31mNameError\x1b[0m: name 'x' is not defined"],
+                },
+            ),
+        ),
+        (3, "tensorflow"): CellOutputs("not-executed", (), "code differs from English; not executed"),
+    }
+    chapter = parse_chapter("page.md", CELL.encode())
+    lowered = lower_chapter(chapter, context_for(CELL, outputs=outputs)).markdown
+    assert 'src="data:image/png;base64,iVBORw0KGgo="' in lowered
+    assert "NameError: name 'x' is not defined" in lowered and "\x1b" not in lowered
+    assert '!!! note "Not executed"' in lowered and "code differs from English" in lowered
+
+
+def test_a_page_without_stored_outputs_says_so() -> None:
+    chapter = parse_chapter("page.md", CELL.encode())
+    lowered = lower_chapter(chapter, context_for(CELL, outputs={})).markdown
+    assert "toolkit run-cells" in lowered
+
+
+@pytest.mark.parametrize(
+    ("language", "word"), [("ko", "그림"), ("id", "Gambar"), ("tr", "Şekil"), ("vi", "Hình"), ("en", "Fig.")]
+)
+def test_figure_references_are_worded_per_language(language: str, word: str) -> None:
+    text = "# T\n\n![Cap.](x.svg)\n:label:`fig_x`\n\nSee :numref:`fig_x`.\n"
+    chapter = parse_chapter("page.md", text.encode())
+    lowered = lower_chapter(chapter, context_for(text, language)).markdown
+    assert f"[{word} 3.2.1](#fig_x)" in lowered
+
+
+def test_every_language_has_every_word() -> None:
+    assert set(all_words()) == {"en", "ko", "id", "tr", "vi"}
+
+
+def test_roles_inside_code_spans_are_left_alone() -> None:
+    context = context_for("# T\n")
+    assert (
+        lower_inline("write ``:numref:`sec_other` `` to refer", context)
+        == "write ``:numref:`sec_other` `` to refer"
+    )
+
+
+def test_outputs_from_a_run_cells_manifest() -> None:
+    manifest = {
+        "frameworks": {
+            "pytorch": {
+                "cells": [
+                    {
+                        "line": 7,
+                        "status": "ok",
+                        "outputs": [{"output_type": "stream", "text": "hi"}],
+                        "reason": "",
+                    }
+                ]
+            }
+        }
+    }
+    assert outputs_from_manifest(manifest)[(7, "pytorch")].outputs[0]["text"] == "hi"
+    assert outputs_from_manifest(None) == {}
+
+
+def test_seed_chapter_lowers_in_every_edition() -> None:
+    root = Path(__file__).resolve().parent.parent / "translations"
+    for path in sorted(root.glob("*/chapter_computational-performance/hybridize.md")):
+        text = path.read_text("utf-8")
+        chapter = parse_chapter(str(path), text.encode())
+        lowered = lower_chapter(chapter, context_for(text))
+        assert lowered.title.startswith("3.2. ")
+        assert lowered.unresolved == () and lowered.missing_images == ("../img/computegraph.svg",)
+        assert '=== "PyTorch"' in lowered.markdown and '=== "TensorFlow"' in lowered.markdown

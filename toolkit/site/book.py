@@ -1,0 +1,394 @@
+"""The published book: which page each language has, and the Markdown of every page.
+
+Invariants:
+- Every language has the same chapters as today's English, at the same paths under its own
+  prefix (``en/``, ``ko/``, ...). A chapter an edition lacks is today's English with a banner
+  saying so (``fallback``), so the language switcher always lands on the same chapter.
+- One edition is published per language: the one named in the options, else the one whose
+  basis is the newest English revision.
+- Numbers, labels and outputs come from the parsed model (``lower``), the run-cells manifests
+  under ``build/cells`` and the check-alignment findings; nothing here executes code.
+- Reading the project is the only I/O; the result is plain data the MkDocs plugin turns into
+  files.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import jinja2
+
+from toolkit.checker import ChapterStore, RunResult, check_jobs, project_jobs
+from toolkit.config import ConfigError, Edition, Lock, ProjectConfig, load_editions, load_lock
+from toolkit.findings import Finding
+from toolkit.model import Chapter
+from toolkit.site.lower import (
+    EXECUTED_FRAMEWORKS,
+    TAB_TITLES,
+    PageContext,
+    Target,
+    bib_anchor,
+    lower_chapter,
+    number_chapter,
+    outputs_from_manifest,
+)
+from toolkit.site.words import Words, words_for
+
+PageKind = Literal["chapter", "landing", "status", "bibliography"]
+LANGUAGES = ("en", "ko", "id", "tr", "vi")
+STALE_CODES = ("S001", "S002")
+UNTRANSLATED_CODES = ("P001",)
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("toolkit.site", "templates"),
+    autoescape=False,  # the templates write Markdown, not HTML
+    keep_trailing_newline=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+@dataclass(frozen=True)
+class SiteOptions:
+    languages: tuple[str, ...] = LANGUAGES
+    editions: Mapping[str, str] = field(default_factory=dict)  # language -> edition id
+    chapter_numbers: Mapping[str, int] = field(default_factory=dict)  # chapter directory -> number
+
+
+@dataclass(frozen=True)
+class SitePage:
+    path: str  # in the site, e.g. "ko/chapter_computational-performance/hybridize.md"
+    language: str
+    kind: PageKind
+    title: str
+    markdown: str
+    chapter: str = ""  # the d2l path, for chapters
+    fallback: bool = False
+    images: tuple[tuple[str, Path], ...] = ()  # (path in the site, file on disk)
+    citations: tuple[str, ...] = ()  # bibliography keys cited on the page
+
+
+@dataclass(frozen=True)
+class LanguageSite:
+    language: str
+    words: Words
+    edition: Edition | None  # None for English
+    editions: tuple[Edition, ...]  # every edition of the language in the project
+    pages: tuple[SitePage, ...]
+
+
+@dataclass(frozen=True)
+class Book:
+    languages: tuple[LanguageSite, ...]
+    missing_images: Mapping[str, tuple[str, ...]]  # image path -> pages showing a placeholder
+    unresolved: Mapping[str, tuple[str, ...]]  # label -> pages referring to it
+
+    def alternates(self, chapter: str) -> list[dict[str, str]]:
+        """The same chapter in every language, for the language switcher."""
+        found = []
+        for site in self.languages:
+            for page in site.pages:
+                if (page.chapter == chapter and page.kind == "chapter") or (
+                    not chapter and page.kind == "landing"
+                ):
+                    found.append(
+                        {"name": site.words.name, "lang": site.language, "link": page_url(page.path)}
+                    )
+                    break
+        return found
+
+
+def page_url(path: str) -> str:
+    """The directory URL MkDocs gives a page (use_directory_urls), relative to the site root."""
+    stem = path[: -len(".md")]
+    if stem == "index" or stem.endswith("/index"):
+        return stem[: -len("index")]
+    return stem + "/"
+
+
+def pick_edition(language: str, editions: list[Edition], lock: Lock, options: SiteOptions) -> Edition | None:
+    candidates = [e for e in editions if e.language == language]
+    chosen = options.editions.get(language)
+    if chosen is not None:
+        match = next((e for e in candidates if e.id == chosen), None)
+        if match is None:
+            names = ", ".join(e.id for e in candidates) or "none"
+            raise ConfigError(
+                f"site: edition {chosen!r} for {language!r} is not a {language} edition ({names})"
+            )
+        return match
+    if not candidates:
+        return None
+
+    def newest(edition: Edition) -> tuple[bool, str]:
+        revision = lock.revision(edition.basis)
+        return (bool(revision and revision.today), revision.date if revision else "")
+
+    return max(candidates, key=lambda e: (*newest(e), e.id))
+
+
+def chapter_numbers(chapters: Iterable[str], options: SiteOptions) -> dict[str, str]:
+    """``chapter_x/index.md`` -> "13", ``chapter_x/y.md`` -> "13.1" (files in name order)."""
+    by_directory: dict[str, list[str]] = {}
+    for chapter in sorted(chapters):
+        by_directory.setdefault(posixpath.dirname(chapter), []).append(chapter)
+    numbers: dict[str, str] = {}
+    next_number = 1
+    for directory in sorted(by_directory, key=lambda d: (d not in options.chapter_numbers, d)):
+        chapter_number = options.chapter_numbers.get(directory, next_number)
+        next_number = max(next_number, chapter_number) + 1
+        files = sorted(by_directory[directory], key=lambda c: (not c.endswith("/index.md"), c))
+        position = 0
+        for chapter in files:
+            if chapter.endswith("index.md"):
+                numbers[chapter] = str(chapter_number)
+            else:
+                position += 1
+                numbers[chapter] = f"{chapter_number}.{position}"
+    return numbers
+
+
+def _manifest(config: ProjectConfig, edition: str, chapter: str) -> dict[str, Any] | None:
+    path = config.build_dir / "cells" / edition / f"{chapter}.json"
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _findings(config: ProjectConfig, store: ChapterStore) -> dict[tuple[str, str], list[Finding]]:
+    """check-alignment's findings per (edition, chapter), through its content-hash caches."""
+    from toolkit.cache import ResultCache
+    from toolkit.language import LanguageDetector
+
+    jobs, _, _ = project_jobs(config)
+    detector = LanguageDetector(config.cache_dir / "language.json")
+    result: RunResult = check_jobs(jobs, store, detector, cache=ResultCache(config.cache_dir))
+    detector.save()
+    found: dict[tuple[str, str], list[Finding]] = {}
+    for chapter_result in result.results:
+        found[(chapter_result.job.edition, chapter_result.job.chapter)] = list(chapter_result.findings)
+    return found
+
+
+@dataclass(frozen=True)
+class _Entry:
+    chapter: str
+    source: Path  # the file shown
+    parsed: Chapter
+    edition: str  # whose outputs and findings ("en" for English)
+    tabs: tuple[str, ...]
+    fallback: bool
+
+
+def _images(entry: _Entry, page_path: str) -> tuple[frozenset[str], tuple[tuple[str, Path], ...]]:
+    """Figures whose file exists beside the chapter, and where they go in the site."""
+    from toolkit.model import Figure, iter_blocks
+
+    present: set[str] = set()
+    copies: list[tuple[str, Path]] = []
+    for block, _ in iter_blocks(entry.parsed.blocks):
+        if isinstance(block, Figure) and "://" not in block.path:
+            file = (entry.source.parent / block.path).resolve()
+            if file.is_file():
+                present.add(block.path)
+                copies.append(
+                    (posixpath.normpath(posixpath.join(posixpath.dirname(page_path), block.path)), file)
+                )
+    return frozenset(present), tuple(copies)
+
+
+def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
+    lock = load_lock(config.source_dir / "LOCK.toml")
+    editions = load_editions(config)
+    store = ChapterStore(config.root)
+    today = lock.today
+    english_root = config.source_dir / today.id
+    chapters = sorted(str(p.relative_to(english_root)) for p in english_root.rglob("*.md"))
+    if not chapters:
+        raise ConfigError(f"{english_root}: no English chapters (run `toolkit sync-sources`)")
+    numbers = chapter_numbers(chapters, options)
+    findings = _findings(config, store)
+    missing: dict[str, list[str]] = {}
+    unresolved: dict[str, list[str]] = {}
+    sites: list[LanguageSite] = []
+    for language in options.languages:
+        words = words_for(language)
+        edition = None if language == "en" else pick_edition(language, editions, lock, options)
+        entries: list[_Entry] = []
+        for chapter in chapters:
+            translated = edition.directory / chapter if edition else None
+            if edition is not None and translated is not None and translated.is_file():
+                entries.append(
+                    _Entry(chapter, translated, store.get(translated), edition.id, edition.tabs, False)
+                )
+            else:
+                english = english_root / chapter
+                entries.append(
+                    _Entry(chapter, english, store.get(english), "en", today.tabs, language != "en")
+                )
+        labels: dict[str, Target] = {}
+        for entry in entries:
+            labels.update(number_chapter(entry.parsed, f"{language}/{entry.chapter}", numbers[entry.chapter]))
+        pages: list[SitePage] = []
+        for entry in entries:
+            path = f"{language}/{entry.chapter}"
+            present, copies = _images(entry, path)
+            context = PageContext(
+                path,
+                numbers[entry.chapter],
+                entry.tabs,
+                words,
+                labels,
+                outputs_from_manifest(_manifest(config, entry.edition, entry.chapter)),
+                f"{language}/bibliography.md",
+                present,
+            )
+            lowered = lower_chapter(entry.parsed, context)
+            for image in lowered.missing_images:
+                missing.setdefault(image, []).append(path)
+            for label in lowered.unresolved:
+                unresolved.setdefault(label, []).append(path)
+            banner = _banner(entry, language, words, findings)
+            pages.append(
+                SitePage(
+                    path,
+                    language,
+                    "chapter",
+                    lowered.title,
+                    banner + lowered.markdown,
+                    entry.chapter,
+                    entry.fallback,
+                    copies,
+                    lowered.citations,
+                )
+            )
+        chapter_pages = list(pages)
+        language_editions = tuple(e for e in editions if e.language == language)
+        pages.insert(0, _landing(language, words, edition, language_editions, chapter_pages, lock))
+        pages.append(_status(language, words, edition, entries, chapter_pages, findings, config))
+        pages.append(_bibliography(language, words, chapter_pages))
+        sites.append(LanguageSite(language, words, edition, language_editions, tuple(pages)))
+    return Book(
+        tuple(sites),
+        {k: tuple(v) for k, v in missing.items()},
+        {k: tuple(v) for k, v in unresolved.items()},
+    )
+
+
+def _status_anchor(chapter: str) -> str:
+    return "status-" + chapter.replace("/", "-").replace(".md", "").replace("_", "-").lower()
+
+
+def _banner(
+    entry: _Entry, language: str, words: Words, findings: Mapping[tuple[str, str], list[Finding]]
+) -> str:
+    if entry.fallback:
+        return f'!!! info "{words.name}"\n\n    {words.fallback}\n\n'
+    if language == "en":
+        return ""
+    counts = Counter(f.code for f in findings.get((entry.edition, entry.chapter), []))
+    stale = sum(counts[c] for c in STALE_CODES)
+    untranslated = sum(counts[c] for c in UNTRANSLATED_CODES)
+    if not stale and not untranslated:
+        return ""
+    depth = entry.chapter.count("/") + 1
+    link = "../" * (depth - 1) + f"status.md#{_status_anchor(entry.chapter)}"
+    text = words.stale.format(stale=stale, untranslated=untranslated)
+    return f'!!! warning "{words.status_title}"\n\n    {text} [{words.stale_link}]({link})\n\n'
+
+
+def _relative(from_page: str, to_page: str) -> str:
+    return posixpath.relpath(to_page, posixpath.dirname(from_page))
+
+
+def _landing(
+    language: str,
+    words: Words,
+    edition: Edition | None,
+    editions: tuple[Edition, ...],
+    chapters: list[SitePage],
+    lock: Lock,
+) -> SitePage:
+    path = f"{language}/index.md"
+    markdown = TEMPLATES.get_template("landing.md.j2").render(
+        words=words,
+        language=language,
+        edition=edition,
+        editions=editions,
+        revisions={r.id: r for r in lock.revisions},
+        chapters=[(page.title, _relative(path, page.path), page.fallback) for page in chapters],
+        status=_relative(path, f"{language}/status.md"),
+    )
+    return SitePage(path, language, "landing", words.landing_title, markdown)
+
+
+def _status(
+    language: str,
+    words: Words,
+    edition: Edition | None,
+    entries: list[_Entry],
+    chapters: list[SitePage],
+    findings: Mapping[tuple[str, str], list[Finding]],
+    config: ProjectConfig,
+) -> SitePage:
+    path = f"{language}/status.md"
+    rows = []
+    for entry, page in zip(entries, chapters, strict=True):
+        found = [] if entry.fallback else findings.get((entry.edition, entry.chapter), [])
+        counts = Counter(f.code for f in found)
+        severities = Counter(f.severity for f in found)
+        manifest = _manifest(config, entry.edition, entry.chapter) or {}
+        executed = {
+            fw: manifest.get("frameworks", {}).get(fw, {}).get("status", "not run")
+            for fw in EXECUTED_FRAMEWORKS
+        }
+        devices = {
+            fw: manifest.get("frameworks", {}).get(fw, {}).get("device", "") for fw in EXECUTED_FRAMEWORKS
+        }
+        rows.append(
+            {
+                "title": page.title,
+                "link": _relative(path, page.path),
+                "anchor": _status_anchor(entry.chapter),
+                "fallback": entry.fallback,
+                "edition": entry.edition,
+                "errors": severities["error"],
+                "warnings": severities["warning"],
+                "stale": sum(counts[c] for c in STALE_CODES),
+                "untranslated": sum(counts[c] for c in UNTRANSLATED_CODES),
+                "executed": executed,
+                "devices": devices,
+                "findings": sorted(found, key=lambda f: (f.line, f.code)),
+            }
+        )
+    markdown = TEMPLATES.get_template("status.md.j2").render(
+        words=words,
+        edition=edition,
+        rows=rows,
+        frameworks=EXECUTED_FRAMEWORKS,
+        titles=TAB_TITLES,
+    )
+    return SitePage(path, language, "status", words.status_title, markdown)
+
+
+def _bibliography(language: str, words: Words, chapters: list[SitePage]) -> SitePage:
+    """Every key cited in the language's chapters, with the pages citing it."""
+    path = f"{language}/bibliography.md"
+    cited: dict[str, list[SitePage]] = {}
+    for page in chapters:
+        for key in page.citations:
+            cited.setdefault(key, []).append(page)
+    entries = [
+        (bib_anchor(key), key, [(p.title, _relative(path, p.path)) for p in dict.fromkeys(pages)])
+        for key, pages in sorted(cited.items())
+    ]
+    markdown = TEMPLATES.get_template("bibliography.md.j2").render(words=words, entries=entries)
+    return SitePage(path, language, "bibliography", words.bibliography_title, markdown)

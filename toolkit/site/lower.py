@@ -1,0 +1,526 @@
+"""Lowering: one parsed d2l chapter -> Markdown that MkDocs Material renders (pure).
+
+Invariants:
+- Input is the ``Chapter`` the checker and the executor read; nothing here re-parses block
+  structure. Inline roles and slide marks are rewritten inside each block's own text, outside
+  code spans.
+- A run of framework cells and ``:begin_tab:`` blocks (blank lines between them allowed)
+  becomes one group of content tabs, one tab per framework of the edition that has content, in
+  the edition's tab order; tabs carry the framework's display name, so Material's
+  ``content.tabs.link`` switches every group on the site at once. ``#@tab all`` cells are shown
+  once.
+- Every executable cell is followed by its stored outputs for each framework it ran in, or a
+  visible "not executed" note with the reason; lowering never executes anything.
+- Numbers (sections, figures, tables, equations) come from ``number_chapter``, the same
+  function the book's label index uses, so a reference and its target always agree.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import posixpath
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from toolkit.code import ALL_TABS, resolved_tabs
+from toolkit.model import (
+    Attributes,
+    Blank,
+    Block,
+    Chapter,
+    CodeCell,
+    Equation,
+    Figure,
+    Heading,
+    Other,
+    Role,
+    TabBlock,
+    Table,
+    TableCaption,
+)
+from toolkit.site.words import Words
+
+TargetKind = Literal["section", "figure", "table", "equation"]
+TAB_TITLES = {"mxnet": "MXNet", "pytorch": "PyTorch", "tensorflow": "TensorFlow", "jax": "JAX"}
+EXECUTED_FRAMEWORKS = ("mxnet", "pytorch", "tensorflow")
+INDENT = "    "
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# inline-only patterns: a role, a code span, slide marks (block structure comes from the model)
+ROLE = re.compile(r":([a-z]+):`([^`]*)`")
+ROLE_OR_CODE = re.compile(r"(?P<role>:[a-z]+:`[^`]*`)|(?P<ticks>`+)(?:(?!(?P=ticks)).)+?(?P=ticks)", re.S)
+SLIDE_MARKS = (
+    (re.compile(r"\[\*\*(.+?)\*\*\]", re.S), r"**\1**"),  # book and slides: shown bold
+    (re.compile(r"\(\*\*(.+?)\*\*\)", re.S), r"\1"),  # book and slides: shown plain
+    (re.compile(r"\(~~(.+?)~~\)", re.S), ""),  # slides only: not in the book
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a label points: the page (``lang/…/x.md``), its anchor, what it is and its number."""
+
+    page: str
+    anchor: str
+    kind: TargetKind
+    number: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class CellOutputs:
+    """What one framework produced for one cell, or why nothing (``status`` not-executed)."""
+
+    status: str
+    outputs: tuple[dict[str, Any], ...] = ()
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class PageContext:
+    page: str  # this page's path in the site, e.g. "ko/chapter_x/hybridize.md"
+    number: str  # the section number, e.g. "13.1"
+    tabs: tuple[str, ...]  # the edition's tabs; the first is the default of untagged cells
+    words: Words
+    labels: Mapping[str, Target]  # every label of the language's book
+    outputs: Mapping[tuple[int, str], CellOutputs]  # (cell line in this file, framework)
+    bibliography: str  # "ko/bibliography.md"
+    images: frozenset[str] = frozenset()  # image paths (relative to the chapter) that exist
+
+
+@dataclass(frozen=True)
+class LoweredPage:
+    markdown: str
+    title: str
+    missing_images: tuple[str, ...] = ()
+    unresolved: tuple[str, ...] = ()
+    citations: tuple[str, ...] = ()
+
+
+@dataclass
+class _State:
+    missing_images: list[str] = field(default_factory=list)
+    unresolved: list[str] = field(default_factory=list)
+    citations: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- numbering
+
+
+def _attached_roles(blocks: tuple[Block, ...], index: int) -> tuple[Role, ...]:
+    """Roles of the attribute line right after ``blocks[index]`` (``:label:``, ``:width:``)."""
+    if index + 1 < len(blocks) and isinstance(blocks[index + 1], Attributes):
+        following = blocks[index + 1]
+        assert isinstance(following, Attributes)
+        return following.roles
+    return ()
+
+
+def _role(roles: tuple[Role, ...], *names: str) -> str:
+    return next((r.target for r in roles if r.name in names), "")
+
+
+def _equation_label(blocks: tuple[Block, ...], index: int) -> str:
+    block = blocks[index]
+    assert isinstance(block, Equation)
+    inline = ROLE.search(block.source.split("$$")[-1]) if block.source.count("$$") >= 2 else None
+    if inline and inline.group(1) == "eqlabel":
+        return inline.group(2)
+    return _role(_attached_roles(blocks, index), "eqlabel")
+
+
+def number_chapter(chapter: Chapter, page: str, number: str) -> dict[str, Target]:
+    """Every label the chapter defines, with its number: sections by heading depth
+    (``13.1``, ``13.1.2``), figures, tables and equations counted within the section."""
+    targets: dict[str, Target] = {}
+    counters = {"figure": 0, "table": 0, "equation": 0}
+    headings: list[int] = []
+    blocks = chapter.blocks
+    for index, block in enumerate(blocks):
+        if isinstance(block, Heading):
+            label = _role(_attached_roles(blocks, index), "label")
+            heading_number = _heading_number(headings, block.level, number)
+            if label:
+                targets[label] = Target(page, label, "section", heading_number, block.text)
+        elif isinstance(block, Figure):
+            counters["figure"] += 1
+            label = _role(_attached_roles(blocks, index), "label")
+            if label:
+                targets[label] = Target(
+                    page, label, "figure", f"{number}.{counters['figure']}", block.caption
+                )
+        elif isinstance(block, TableCaption):
+            counters["table"] += 1
+            label = _table_label(blocks, index)
+            if label:
+                targets[label] = Target(page, label, "table", f"{number}.{counters['table']}", block.text)
+        elif isinstance(block, Equation):
+            label = _equation_label(blocks, index)
+            if label:
+                counters["equation"] += 1
+                targets[label] = Target(page, label, "equation", f"{number}.{counters['equation']}")
+    return targets
+
+
+def _heading_number(headings: list[int], level: int, number: str) -> str:
+    """Advance the heading counters; h1 is the section itself, h2 and deeper get sub-numbers."""
+    if level <= 1:
+        headings.clear()
+        return number
+    depth = level - 1
+    del headings[depth:]
+    while len(headings) < depth:
+        headings.append(0)
+    headings[depth - 1] += 1
+    return ".".join([number, *map(str, headings)])
+
+
+def _table_label(blocks: tuple[Block, ...], index: int) -> str:
+    """A table's label sits after the caption line or after the table itself."""
+    for offset in range(index, min(index + 4, len(blocks))):
+        label = _role(_attached_roles(blocks, offset), "label")
+        if label:
+            return label
+        if isinstance(blocks[offset], Table):
+            break
+    return ""
+
+
+# ---------------------------------------------------------------- inline
+
+
+def _link(context: PageContext, page: str, anchor: str) -> str:
+    if page == context.page and anchor:
+        return f"#{anchor}"
+    relative = posixpath.relpath(page, posixpath.dirname(context.page))
+    return f"{relative}#{anchor}" if anchor else relative
+
+
+def _lower_role(match: re.Match[str], context: PageContext, state: _State) -> str:
+    name, target = match.group(1), match.group(2).strip()
+    text = ""
+    custom = re.fullmatch(r"(.+?)\s*<([^<>]+)>", target)  # :numref:`the text <label>`
+    if custom:
+        text, target = custom.group(1), custom.group(2)
+    if name in ("label", "eqlabel"):
+        return f'<a id="{html.escape(target)}"></a>'
+    if name == "width":
+        return ""
+    if name in ("cite", "citet"):
+        keys = [k.strip() for k in target.split(",") if k.strip()]
+        state.citations.extend(keys)
+        links = ", ".join(f"[{k}]({_link(context, context.bibliography, bib_anchor(k))})" for k in keys)
+        return links if name == "citet" else f"({links})"
+    if name in ("numref", "ref", "eqref"):
+        found = context.labels.get(target)
+        if found is None:
+            state.unresolved.append(target)
+            return f'<span class="d2l-unresolved" title="unresolved reference">`{target}`</span>'
+        words = context.words
+        if name == "eqref":
+            shown = text or f"({found.number})"
+        elif name == "ref":
+            shown = text or found.title or found.number
+        else:
+            prefix = {
+                "section": words.section,
+                "figure": words.figure,
+                "table": words.table,
+                "equation": words.equation,
+            }[found.kind]
+            shown = text or f"{prefix} {found.number}"
+        return f"[{shown}]({_link(context, found.page, found.anchor)})"
+    return match.group(0)
+
+
+def bib_anchor(key: str) -> str:
+    return "bib-" + re.sub(r"[^A-Za-z0-9_-]+", "-", key).strip("-").lower()
+
+
+def lower_inline(text: str, context: PageContext, state: _State | None = None) -> str:
+    """Slide marks to bold or plain text, roles to links and anchors; code spans untouched.
+
+    Roles and code spans are found in one left-to-right scan (a role is ``:name:`` before a
+    backtick span, so ````:numref:`x` ```` stays code) and swapped for placeholders while
+    the slide marks around them are rewritten."""
+    state = state or _State()
+    kept: list[str] = []
+
+    def hide(match: re.Match[str]) -> str:
+        if match.group("role"):
+            role = ROLE.fullmatch(match.group("role"))
+            assert role is not None
+            kept.append(_lower_role(role, context, state))
+        else:
+            kept.append(match.group(0))
+        return f"\ue000{len(kept) - 1}\ue001"
+
+    hidden = _slides(ROLE_OR_CODE.sub(hide, text))
+    return re.sub("\ue000(\\d+)\ue001", lambda m: kept[int(m.group(1))], hidden)
+
+
+def _slides(text: str) -> str:
+    for pattern, replacement in SLIDE_MARKS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+# ---------------------------------------------------------------- outputs
+
+
+def _output_markdown(output: dict[str, Any]) -> str:
+    kind = output.get("output_type")
+    if kind == "stream":
+        return _text_block(
+            str(output.get("text", "")),
+            "d2l-output" + (" d2l-stderr" if output.get("name") == "stderr" else ""),
+        )
+    if kind == "error":
+        traceback = ANSI.sub("", "\n".join(output.get("traceback", []))) or (
+            f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"
+        )
+        return _text_block(traceback, "d2l-output d2l-error")
+    if kind in ("execute_result", "display_data"):
+        data = output.get("data", {})
+        for mime in ("image/png", "image/jpeg"):
+            if mime in data:
+                payload = "".join(data[mime]) if isinstance(data[mime], list) else str(data[mime])
+                return f'<img class="d2l-output-image" alt="output" src="data:{mime};base64,{payload.strip()}">\n'
+        if "image/svg+xml" in data:
+            svg = data["image/svg+xml"]
+            svg = "".join(svg) if isinstance(svg, list) else str(svg)
+            encoded = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+            return f'<img class="d2l-output-image" alt="output" src="data:image/svg+xml;base64,{encoded}">\n'
+        if "text/plain" in data:
+            plain = data["text/plain"]
+            return _text_block("".join(plain) if isinstance(plain, list) else str(plain), "d2l-output")
+    return ""
+
+
+def _text_block(text: str, classes: str) -> str:
+    text = ANSI.sub("", text).rstrip("\n")
+    if not text.strip():
+        return ""
+    fence = "```"
+    while fence in text:
+        fence += "`"
+    class_list = " ".join(f".{c}" for c in classes.split())
+    return f"{fence} {{.text {class_list}}}\n{text}\n{fence}\n"
+
+
+def _outputs_markdown(result: CellOutputs | None, words: Words) -> str:
+    if result is None:
+        return f'!!! note "{words.not_executed}"\n\n{INDENT}{words.no_outputs}\n'
+    if result.status == "not-executed":
+        return f'!!! note "{words.not_executed}"\n\n{INDENT}{result.reason or words.no_outputs}\n'
+    return "\n".join(part for part in (_output_markdown(o) for o in result.outputs) if part)
+
+
+def _indent(text: str) -> str:
+    return "".join(INDENT + line if line.strip() else line for line in text.splitlines(keepends=True))
+
+
+# ---------------------------------------------------------------- blocks
+
+
+def _cell_code(cell: CodeCell) -> str:
+    fence = "```"
+    while fence in cell.code:
+        fence += "`"
+    return f"{fence} python\n{cell.code.rstrip()}\n{fence}\n"
+
+
+def _cell_with_outputs(cell: CodeCell, framework: str, context: PageContext) -> str:
+    outputs = _outputs_markdown(context.outputs.get((cell.span.start, framework)), context.words)
+    if framework not in EXECUTED_FRAMEWORKS:
+        outputs = (
+            f'!!! note "{context.words.not_executed}"\n\n{INDENT}{TAB_TITLES.get(framework, framework)}\n'
+        )
+    return _cell_code(cell) + ("\n" + outputs if outputs else "")
+
+
+def _shared_cell(cell: CodeCell, context: PageContext) -> str:
+    """A ``#@tab all`` cell: the code once; the outputs once when every framework printed the
+    same, else one linked tab per framework."""
+    frameworks = [t for t in context.tabs if t in EXECUTED_FRAMEWORKS]
+    results = {fw: context.outputs.get((cell.span.start, fw)) for fw in frameworks}
+    rendered = {fw: _outputs_markdown(r, context.words) for fw, r in results.items()}
+    distinct = set(rendered.values())
+    if len(distinct) <= 1:
+        outputs = next(iter(distinct), "")
+        return _cell_code(cell) + ("\n" + outputs if outputs else "")
+    tabs = "\n".join(
+        f'=== "{TAB_TITLES.get(fw, fw)}"\n\n{_indent(text) if text else INDENT + "&nbsp;"}\n'
+        for fw, text in rendered.items()
+    )
+    return _cell_code(cell) + "\n" + tabs
+
+
+def _framework_group(items: list[Block], context: PageContext, state: _State) -> str:
+    """Cells and :begin_tab: prose of several frameworks -> one set of linked content tabs."""
+    per_tab: dict[str, list[str]] = {}
+    for item in items:
+        if isinstance(item, CodeCell):
+            for tab in sorted(resolved_tabs(item, context.tabs)):
+                per_tab.setdefault(tab, []).append(_cell_with_outputs(item, tab, context))
+        elif isinstance(item, TabBlock):
+            body = "".join(
+                _lower_block(item.children, i, context, state)
+                for i in range(len(item.children))
+                if not _is_tab_marker(item.children[i])
+            ).strip("\n")
+            for tab in item.tabs:
+                per_tab.setdefault(tab, []).append(body + "\n")
+    order = [t for t in context.tabs if t in per_tab] + [t for t in per_tab if t not in context.tabs]
+    return "\n".join(
+        f'=== "{TAB_TITLES.get(tab, tab)}"\n\n' + _indent("\n".join(per_tab[tab])) for tab in order
+    )
+
+
+def _is_tab_marker(block: Block) -> bool:
+    """The ``:begin_tab:`` / ``:end_tab:`` lines themselves (kept in the model for the round trip)."""
+    return isinstance(block, Other) and block.kind in ("begin_tab", "end_tab")
+
+
+def _is_group_member(block: Block, tabs: tuple[str, ...]) -> bool:
+    if isinstance(block, TabBlock):
+        return True
+    return isinstance(block, CodeCell) and block.executable and ALL_TABS not in resolved_tabs(block, tabs)
+
+
+def _heading(
+    block: Heading, roles: tuple[Role, ...], number: str, state: _State, context: PageContext
+) -> str:
+    label = _role(roles, "label")
+    text = lower_inline(block.text, context, state)
+    anchor = f" {{#{label}}}" if label else ""
+    return f"{'#' * block.level} {number}. {text}{anchor}\n"
+
+
+def _figure(block: Figure, roles: tuple[Role, ...], number: str, context: PageContext, state: _State) -> str:
+    label = _role(roles, "label")
+    width = _role(roles, "width")
+    caption = lower_inline(block.caption, context, state)
+    title = f"{context.words.figure} {number}"
+    anchor = f'<a id="{html.escape(label)}"></a>' if label else ""
+    if block.path in context.images:
+        style = f' style="width: {html.escape(width)}"' if width else ""
+        image = f'<img src="{html.escape(block.path)}" alt="{html.escape(block.caption)}"{style}>'
+    else:
+        state.missing_images.append(block.path)
+        image = (
+            f'<div class="d2l-missing-image" title="{html.escape(block.path)}">'
+            f"{html.escape(context.words.missing_image)}: <code>{html.escape(block.path)}</code></div>"
+        )
+    return (
+        f'<figure class="d2l-figure" markdown="1">\n{anchor}{image}\n'
+        f"<figcaption><strong>{title}</strong> {caption}</figcaption>\n"
+        "</figure>\n"
+    )
+
+
+def _equation(block: Equation, label: str, number: str) -> str:
+    tex = block.tex.strip()
+    if not label:
+        return f"$$\n{tex}\n$$\n"
+    return f'<a id="{html.escape(label)}"></a>\n\n$$\n{tex}\\tag{{{number}}}\n$$\n'
+
+
+def _lower_block(blocks: tuple[Block, ...], index: int, context: PageContext, state: _State) -> str:
+    block = blocks[index]
+    if isinstance(block, Blank):
+        return block.source
+    if isinstance(block, Attributes):
+        return ""  # consumed by the block it qualifies
+    if isinstance(block, CodeCell):
+        if block.executable:
+            return _shared_cell(block, context)
+        return block.source
+    if isinstance(block, TabBlock):
+        return _framework_group([block], context, state)
+    return lower_inline(block.source, context, state)
+
+
+def lower_chapter(chapter: Chapter, context: PageContext) -> LoweredPage:
+    """The chapter as Material markdown, with what the build should report about it."""
+    state = _State()
+    targets = number_chapter(chapter, context.page, context.number)
+    by_label_number = {t.anchor: t.number for t in targets.values()}
+    blocks = chapter.blocks
+    out: list[str] = []
+    headings: list[int] = []
+    figures = 0
+    title = ""
+    index = 0
+    while index < len(blocks):
+        block = blocks[index]
+        roles = _attached_roles(blocks, index)
+        if _is_group_member(block, context.tabs):
+            group: list[Block] = [block]
+            end = index + 1
+            while end < len(blocks):
+                if _is_group_member(blocks[end], context.tabs):
+                    group.append(blocks[end])
+                    end += 1
+                    continue
+                if isinstance(blocks[end], Blank):
+                    after = end + 1
+                    while after < len(blocks) and isinstance(blocks[after], Blank):
+                        after += 1
+                    if after < len(blocks) and _is_group_member(blocks[after], context.tabs):
+                        end = after
+                        continue
+                break
+            out.append(_framework_group(group, context, state) + "\n")
+            index = end
+            continue
+        if isinstance(block, Heading):
+            number = _heading_number(headings, block.level, context.number)
+            if block.level == 1 and not title:
+                title = f"{number}. {block.text}"
+            out.append(_heading(block, roles, number, state, context))
+        elif isinstance(block, Figure):
+            figures += 1
+            out.append(_figure(block, roles, f"{context.number}.{figures}", context, state))
+        elif isinstance(block, TableCaption):
+            label = _table_label(blocks, index)
+            number = by_label_number.get(label, "")
+            anchor = f'<a id="{html.escape(label)}"></a>' if label else ""
+            caption = lower_inline(block.text, context, state)
+            out.append(
+                f'{anchor}<p class="d2l-table-caption"><strong>{context.words.table} {number}</strong> {caption}</p>\n'
+            )
+        elif isinstance(block, Equation):
+            label = _equation_label(blocks, index)
+            out.append(_equation(block, label, by_label_number.get(label, "")))
+        else:
+            out.append(_lower_block(blocks, index, context, state))
+        index += 1
+    return LoweredPage(
+        "".join(out),
+        title or chapter.path,
+        tuple(dict.fromkeys(state.missing_images)),
+        tuple(dict.fromkeys(state.unresolved)),
+        tuple(dict.fromkeys(state.citations)),
+    )
+
+
+def outputs_from_manifest(manifest: Mapping[str, Any] | None) -> dict[tuple[int, str], CellOutputs]:
+    """The run-cells manifest of one edition's chapter, keyed for ``PageContext.outputs``."""
+    found: dict[tuple[int, str], CellOutputs] = {}
+    for framework, info in (manifest or {}).get("frameworks", {}).items():
+        for cell in info.get("cells", []):
+            found[(int(cell["line"]), framework)] = CellOutputs(
+                str(cell.get("status", "")),
+                tuple(cell.get("outputs", [])),
+                str(cell.get("reason", "")),
+            )
+    return found
+
+
+def manifest_json(text: str) -> dict[str, Any]:
+    data = json.loads(text)
+    return data if isinstance(data, dict) else {}

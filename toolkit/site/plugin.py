@@ -1,0 +1,193 @@
+"""The MkDocs plugin ``d2l-i18n``: the only module that touches MkDocs.
+
+One MkDocs build publishes every language (unlike mkdocs-static-i18n, which builds the site
+once per language): pages are generated from ``toolkit.site.book`` under ``<lang>/`` and
+this plugin only wires them in.
+
+Invariants:
+- ``on_config`` reads the project and lowers every page once; the navigation is the book's,
+  one section per language, and every page sees only its own language's section.
+- The search index Material writes for the whole site is split into one index per language
+  (``<lang>/search/search_index.json``) and each page's search looks only at its own; Korean
+  words are also indexed without their particles (see ``toolkit.site.search``).
+- The build never executes code: outputs come from ``build/cells`` (``toolkit run-cells``).
+- Images the repository lacks are named once at the end of the build (INFO), not once per
+  page and language.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.nav import Navigation, Section
+from mkdocs.structure.pages import Page
+from mkdocs.utils.templates import TemplateContext
+
+from toolkit.config import ConfigError, find_project_root, load_project
+from toolkit.site.book import LANGUAGES, Book, SiteOptions, build_book, page_url
+from toolkit.site.search import split_search_index
+
+log = logging.getLogger("mkdocs.plugins.d2l-i18n")
+THEME_DIR = Path(__file__).with_name("theme")
+MATHJAX_FILES = ("tex-chtml.js",)
+
+
+class ShowSwitcher(list[dict[str, str]]):
+    """An empty list that is true: Material's header shows the language switcher for it."""
+
+    def __bool__(self) -> bool:
+        return True
+
+
+class D2lI18nConfig(base.Config):
+    languages = c.ListOfItems(c.Choice(LANGUAGES), default=list(LANGUAGES))
+    editions = c.Type(dict, default={})  # language -> edition id (default: newest basis)
+    chapter_numbers = c.Type(dict, default={})  # chapter directory -> its number in the book
+
+
+def _mathjax_root() -> Path | None:
+    """MathJax 3 as packaged on PyPI (django-static-mathjax: plain static files, no Django)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("mathjax")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    root = Path(next(iter(spec.submodule_search_locations))) / "static" / "mathjax" / "es5"
+    return root if (root / "tex-chtml.js").is_file() else None
+
+
+class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
+    def __init__(self) -> None:
+        self.book: Book | None = None
+        self.language_of: dict[str, str] = {}  # page src_uri -> language
+        self.chapter_of: dict[str, str] = {}
+        self.navs: dict[str, Navigation] = {}
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        languages = tuple(self.config.languages)
+        only = os.environ.get("TOOLKIT_SITE_LANGUAGES")  # the benchmark's English-only build
+        if only:
+            languages = tuple(x for x in only.split(",") if x)
+        try:
+            project = load_project(find_project_root(Path(config.config_file_path or ".").parent))
+            self.book = build_book(
+                project,
+                SiteOptions(languages, dict(self.config.editions), dict(self.config.chapter_numbers)),
+            )
+        except ConfigError as error:
+            raise PluginError(f"d2l-i18n: {error}") from error
+        nav: list[Any] = []
+        for site in self.book.languages:
+            entries = []
+            for page in site.pages:
+                self.language_of[page.path] = site.language
+                self.chapter_of[page.path] = page.chapter
+                entries.append({page.title: page.path})
+            nav.append({site.words.name: entries})
+        config.nav = nav
+        config.theme.dirs.insert(0, str(THEME_DIR))
+        # The switcher (theme/partials/alternate.html) lists each page's own alternates.
+        # Material shows it when extra.alternate is truthy, and turns every entry into a
+        # <link rel=alternate> whose clicks it redirects by sitemap to the language root;
+        # a truthy empty list shows the switcher and leaves our links alone.
+        config.extra["alternate"] = ShowSwitcher()
+        config.extra_javascript.append("assets/mathjax-config.js")
+        config.extra_javascript.append("assets/mathjax/tex-chtml.js")
+        config.extra_css.append("assets/d2l.css")
+        return config
+
+    def on_files(self, files: Files, config: MkDocsConfig) -> Files:
+        assert self.book is not None
+        for site in self.book.languages:
+            for page in site.pages:
+                files.append(File.generated(config, page.path, content=page.markdown))
+                for target, source in page.images:
+                    if files.get_file_from_path(target) is None:
+                        files.append(File.generated(config, target, abs_src_path=str(source)))
+        files.append(File.generated(config, "index.md", content=self._root_page()))
+        mathjax = _mathjax_root()
+        if mathjax is None:
+            raise PluginError("d2l-i18n: MathJax is not installed (pip install django-static-mathjax)")
+        for name in MATHJAX_FILES:
+            files.append(File.generated(config, f"assets/mathjax/{name}", abs_src_path=str(mathjax / name)))
+        for font in sorted((mathjax / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff")):
+            files.append(
+                File.generated(
+                    config, f"assets/mathjax/output/chtml/fonts/woff-v2/{font.name}", abs_src_path=str(font)
+                )
+            )
+        return files
+
+    def _root_page(self) -> str:
+        """The site root: sends the reader to their browser's language, else English."""
+        assert self.book is not None
+        languages = [s.language for s in self.book.languages]
+        links = "\n".join(f"- [{s.words.name}]({s.language}/index.md)" for s in self.book.languages)
+        script = (
+            "<script>(function(){var have=" + json.dumps(languages) + ";"
+            "var want=(navigator.languages||[navigator.language||'en']).map(function(l){return l.slice(0,2)});"
+            "var pick=want.filter(function(l){return have.indexOf(l)>=0})[0]||have[0];"
+            "location.replace(pick+'/');})();</script>"
+        )
+        return f"---\nsearch:\n  exclude: true\n---\n\n# Dive into Deep Learning\n\n{links}\n\n{script}\n"
+
+    def on_nav(self, nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
+        assert self.book is not None
+        for item, site in zip(nav.items, self.book.languages, strict=False):
+            if not isinstance(item, Section):
+                continue
+            pages = [child for child in item.children if isinstance(child, Page)]
+            # previous/next stay within the language
+            for before, after in itertools.pairwise(pages):
+                before.next_page, after.previous_page = after, before
+            if pages:
+                pages[0].previous_page = None
+                pages[-1].next_page = None
+            self.navs[site.language] = Navigation(list(item.children), pages)
+        return nav
+
+    def on_page_context(
+        self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
+    ) -> TemplateContext:
+        assert self.book is not None
+        language = self.language_of.get(page.file.src_uri)
+        if language is None:
+            return context
+        context["nav"] = self.navs.get(language, nav)
+        page.meta["d2l_language"] = language
+        chapter = self.chapter_of.get(page.file.src_uri, "")
+        kind = page.file.src_uri[len(language) + 1 :]
+        if chapter:
+            page.meta["d2l_alternates"] = self.book.alternates(chapter)
+        else:  # landing, status and bibliography pages exist in every language
+            page.meta["d2l_alternates"] = [
+                {"name": s.words.name, "lang": s.language, "link": page_url(f"{s.language}/{kind}")}
+                for s in self.book.languages
+            ]
+        return context
+
+    @event_priority(-100)  # after Material's search plugin wrote the whole-site index
+    def on_post_build(self, config: MkDocsConfig) -> None:
+        assert self.book is not None
+        index = Path(config.site_dir) / "search" / "search_index.json"
+        if index.is_file():
+            split_search_index(index, [s.language for s in self.book.languages])
+        if self.book.missing_images:
+            names = ", ".join(sorted(self.book.missing_images))
+            log.info(
+                f"d2l-i18n: {len(self.book.missing_images)} image(s) are not in this repository and show "
+                f"their caption with a placeholder: {names}"
+            )
+        if self.book.unresolved:
+            log.info(f"d2l-i18n: unresolved references: {', '.join(sorted(self.book.unresolved))}")

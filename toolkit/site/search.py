@@ -1,0 +1,42 @@
+"""Per-language search indexes, cut from the one index Material's search plugin writes.
+
+Invariants:
+- ``<lang>/search/search_index.json`` holds exactly the documents under ``<lang>/``, with
+  locations relative to ``<lang>/`` (each page tells Material's search that its base is its
+  language's root, see ``theme/main.html``), so a search never leaves the reader's language.
+- Each index names the lunr language of its text where Material ships one (ko, tr, vi);
+  Indonesian has none, so it gets lunr's language-neutral English set-up with the stop-word
+  filter only (no English stemmer mangling Indonesian words). Material appends a trailing
+  wildcard to every query term, so a Korean stem finds its word with particles attached
+  ("하이브리드" finds "하이브리드화를").
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+LUNR_LANGUAGES = {"en": ["en"], "ko": ["ko"], "tr": ["tr"], "vi": ["vi"], "id": ["en"]}
+
+
+def split_index(data: dict[str, Any], language: str) -> dict[str, Any]:
+    prefix = f"{language}/"
+    docs = [
+        {**doc, "location": doc["location"][len(prefix) :]}
+        for doc in data.get("docs", [])
+        if str(doc.get("location", "")).startswith(prefix)
+    ]
+    config = dict(data.get("config", {}))
+    config["lang"] = LUNR_LANGUAGES.get(language, ["en"])
+    if language == "id":
+        config["pipeline"] = ["stopWordFilter"]
+    return {"config": config, "docs": docs}
+
+
+def split_search_index(index: Path, languages: list[str]) -> None:
+    data = json.loads(index.read_text("utf-8"))
+    for language in languages:
+        target = index.parent.parent / language / "search" / "search_index.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(split_index(data, language), ensure_ascii=False), "utf-8")

@@ -1,0 +1,59 @@
+"""The words the site puts around a chapter, per language (``languages.toml``).
+
+Invariant: every language has every key of ``Words``; a missing one is an error naming the
+language and the key, raised when the table is loaded, never half-way through a build.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from pathlib import Path
+
+WORDS_FILE = Path(__file__).with_name("languages.toml")
+
+
+@dataclass(frozen=True)
+class Words:
+    name: str
+    section: str
+    chapter: str
+    figure: str
+    table: str
+    equation: str
+    not_executed: str
+    no_outputs: str
+    fallback: str
+    stale: str
+    stale_link: str
+    status_title: str
+    status_intro: str
+    bibliography_title: str
+    bibliography_missing: str
+    landing_title: str
+    landing_intro: str
+    editions_title: str
+    chapters_title: str
+    missing_image: str
+    executed_on: str
+
+
+@lru_cache(maxsize=1)
+def all_words() -> dict[str, Words]:
+    table = tomllib.loads(WORDS_FILE.read_text("utf-8"))
+    names = {f.name for f in fields(Words)}
+    out: dict[str, Words] = {}
+    for language, values in table.items():
+        missing = sorted(names - set(values))
+        unknown = sorted(set(values) - names)
+        if missing or unknown:
+            raise ValueError(f"{WORDS_FILE} [{language}]: missing keys {missing}, unknown keys {unknown}")
+        out[language] = Words(**values)
+    return out
+
+
+def words_for(language: str) -> Words:
+    """The words of ``language``, or English ones for a language the table does not have."""
+    table = all_words()
+    return table.get(language, table["en"])
