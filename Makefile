@@ -7,9 +7,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: setup test sources envs browser lint typecheck bench clean
+.PHONY: setup test sources envs system lint typecheck bench clean
 
-setup: sources envs browser
+setup: sources envs system
 	@echo "== check-alignment (all editions) =="
 	@$(BIN)/toolkit check-alignment --format html --output build/check-alignment.html; \
 	 $(BIN)/toolkit check-alignment; status=$$?; \
@@ -34,12 +34,13 @@ sources: $(STAMP)
 envs: $(STAMP)
 	$(BIN)/toolkit envs
 
-# Debian's headless Chromium (and CJK fonts for readable screenshots) for the site's browser
-# tests; Playwright drives /usr/bin/chromium and never downloads a browser.
-browser:
-	@command -v chromium >/dev/null && fc-list | grep -qi "noto sans cjk" || \
-	 { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
-	@chromium --version 2>/dev/null
+# Debian packages: headless Chromium (and CJK fonts for readable screenshots) for the site's
+# browser tests (Playwright drives /usr/bin/chromium and never downloads a browser), and
+# gettext's msgfmt, which checks the exported PO files.
+system:
+	@command -v chromium >/dev/null && command -v msgfmt >/dev/null && fc-list | grep -qi "noto sans cjk" || \
+	 { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk gettext >/dev/null; }
+	@chromium --version 2>/dev/null; msgfmt --version | head -1
 
 lint: $(STAMP)
 	$(BIN)/ruff check toolkit tests bench
@@ -47,7 +48,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy toolkit
 
-test: sources envs browser lint typecheck
+test: sources envs system lint typecheck
 	$(BIN)/pytest -q
 
 bench: sources envs
@@ -56,4 +57,4 @@ bench: sources envs
 	$(BIN)/python bench/site_build.py
 
 clean:
-	rm -rf $(VENV) build site .toolkit-cache source_en/*/
+	rm -rf $(VENV) build site po .toolkit-cache source_en/*/

@@ -70,3 +70,19 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     )
     assert result.returncode == 0, result.stderr[-4000:]
     return site, result.stderr
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the project (pyproject, synced English, translations) to change freely."""
+    import shutil
+
+    copy = tmp_path / "project"
+    copy.mkdir()
+    for name in ("pyproject.toml", "source_en", "translations"):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, copy / name)
+        else:
+            shutil.copy(source, copy / name)
+    return copy

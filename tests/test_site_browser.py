@@ -1,7 +1,7 @@
 """The built site in a real browser: Debian's headless Chromium driven by Playwright.
 
 The site is served from the session's `mkdocs build` on 127.0.0.1 (a free port). Chromium
-comes from `apt-get install chromium` (`make browser`, part of `make setup` and `make test`);
+comes from `apt-get install chromium` (`make system`, part of `make setup` and `make test`);
 Playwright never downloads a browser. Screenshots go to build/test-artifacts/.
 """
 
@@ -52,7 +52,7 @@ def base_url(built_site: tuple[Path, str]) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)")
+        pytest.fail(f"{CHROMIUM} is missing: run `make system` (apt-get install chromium)")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with playwright_sync.sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)

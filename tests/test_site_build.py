@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import sys
 from pathlib import Path
 
@@ -138,15 +137,7 @@ def test_korean_edition_defaults_to_the_newest_basis_and_can_be_chosen() -> None
     assert picked is not None and picked.id == "ko"
 
 
-def test_a_chapter_an_edition_lacks_falls_back_to_english_with_a_banner(tmp_path: Path) -> None:
-    project = tmp_path / "project"
-    project.mkdir()
-    for name in ("pyproject.toml", "source_en", "translations"):
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, project / name)
-        else:
-            shutil.copy(source, project / name)
+def test_a_chapter_an_edition_lacks_falls_back_to_english_with_a_banner(project: Path) -> None:
     (project / "translations" / "vi" / f"{CHAPTER}.md").unlink()
     book = build_book(load_project(project), SiteOptions(languages=("en", "vi")))
     vietnamese = next(s for s in book.languages if s.language == "vi")

@@ -508,5 +508,210 @@ def _emit_run_report(report: RunReport, frameworks: tuple[str, ...], output_form
     )
 
 
+@main.group("po")
+def po_group() -> None:
+    """Translator workflow: gettext PO files made from, and turned back into, the markdown.
+
+    \b
+    po export   writes po/<edition>/<chapter>.po: one entry per translatable segment of the
+                edition's English basis (headings, paragraphs, list items, table cells,
+                captions, :begin_tab: prose, code comments and docstrings), msgstr = the
+                aligned translation; English changed since the basis -> fuzzy.
+    po import   rebuilds translations/<edition>/<chapter>.md from the English skeleton and
+                the PO file: structure, code, labels and tabs come from English.
+    """
+
+
+@po_group.command("export")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--edition", "-e", "editions", multiple=True, help="Only this edition (repeatable).")
+def po_export(paths: tuple[Path, ...], editions: tuple[str, ...]) -> None:
+    """Write one PO file per edition and chapter, and say which blocks cannot round-trip.
+
+    Export then import with no edits gives back each markdown file byte for byte where the
+    translation aligns with its English; every block where it does not is listed as
+    `path:line: why` (the file is still exported).
+    """
+    from toolkit.po.project import project_catalogs
+
+    with user_errors():
+        config = load_project(find_project_root())
+        _check_paths(paths)
+        for found in project_catalogs(config, paths, editions):
+            target = found.po_path(config.po_dir)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            found.catalog.save(str(target))
+            c = found.counts
+            state = (
+                "round-trips" if not found.problems else f"{len(found.problems)} block(s) do not round-trip"
+            )
+            click.echo(
+                f"{target.relative_to(config.root)}: {c.translated} translated, {c.fuzzy} fuzzy, "
+                f"{c.untranslated} untranslated, {c.stale} stale; {state}"
+            )
+            for problem in found.problems:
+                where = (
+                    f"{found.job.translation.relative_to(config.root)}:{problem.line}"
+                    if problem.line
+                    else (f"{found.job.basis.relative_to(config.root)}:{problem.english_line}")
+                )
+                click.echo(f"  {where}: {problem.reason}")
+
+
+@po_group.command("import")
+@click.argument("po_files", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--edition",
+    "-e",
+    "editions",
+    multiple=True,
+    help="Only this edition's PO files (default: all under po/).",
+)
+@click.option(
+    "--check", is_flag=True, help="Write nothing; exit 1 if an import would change a markdown file."
+)
+def po_import(po_files: tuple[Path, ...], editions: tuple[str, ...], check: bool) -> None:
+    """Rebuild translated markdown from the English skeleton plus PO files."""
+    from toolkit.po.project import import_file
+
+    with user_errors():
+        config = load_project(find_project_root())
+        _check_paths(po_files)
+        files = list(po_files) or sorted(
+            p
+            for p in config.po_dir.rglob("*.po")
+            if not editions or p.relative_to(config.po_dir).parts[0] in editions
+        )
+        if not files:
+            raise ConfigError(f"no PO files under {config.po_dir}: run `toolkit po export` first")
+        changed = 0
+        for po_file in files:
+            edition = (
+                po_file.resolve().relative_to(config.po_dir.resolve()).parts[0]
+                if po_file.resolve().is_relative_to(config.po_dir.resolve())
+                else ""
+            )
+            chapter, text = import_file(config, po_file)
+            if not edition:
+                raise ConfigError(f"{po_file}: not under {config.po_dir}/<edition>/")
+            target = config.translations_dir / edition / chapter
+            before = target.read_text("utf-8") if target.is_file() else None
+            if before == text:
+                click.echo(f"{target.relative_to(config.root)}: unchanged")
+                continue
+            changed += 1
+            if check:
+                click.echo(f"{target.relative_to(config.root)}: would change")
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, "utf-8")
+            click.echo(f"{target.relative_to(config.root)}: updated from {po_file}")
+        sys.exit(1 if check and changed else 0)
+
+
+@main.command("status")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--edition", "-e", "editions", multiple=True, help="Only this edition (repeatable).")
+@click.option(
+    "--fail-under",
+    type=click.FloatRange(0, 100),
+    help="Exit 1 when an edition is less than N percent translated.",
+)
+@click.option(
+    "--format", "output_format", type=click.Choice(("text", "json")), default="text", show_default=True
+)
+def status_command(
+    paths: tuple[Path, ...], editions: tuple[str, ...], fail_under: float | None, output_format: str
+) -> None:
+    """Translated / fuzzy / untranslated / stale segments per edition and chapter.
+
+    \b
+    translated    the edition has words for it and English did not change since its basis
+    fuzzy         English changed the segment since the basis (the translation may be stale)
+    untranslated  missing, or still in English
+    stale         English added it since the basis; the edition does not have it at all
+    """
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from toolkit.po.catalog import Counts
+    from toolkit.po.project import project_catalogs
+
+    with user_errors():
+        config = load_project(find_project_root())
+        _check_paths(paths)
+        found = project_catalogs(config, paths, editions)
+    totals: dict[str, Counts] = {}
+    for item in found:
+        c, t = item.counts, totals.get(item.job.edition, Counts(0, 0, 0, 0))
+        totals[item.job.edition] = Counts(
+            t.translated + c.translated, t.fuzzy + c.fuzzy, t.untranslated + c.untranslated, t.stale + c.stale
+        )
+    failing = sorted(e for e, c in totals.items() if fail_under is not None and c.percent < fail_under)
+    if output_format == "json":
+        data = {
+            "chapters": [
+                {"edition": f.job.edition, "chapter": f.job.chapter, **_counts_json(f.counts)} for f in found
+            ],
+            "editions": {edition: _counts_json(c) for edition, c in sorted(totals.items())},
+            "fail_under": fail_under,
+            "failing": failing,
+        }
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        table = Table(title="translation status (segments)")
+        for column in ("edition", "chapter", "translated", "fuzzy", "untranslated", "stale", "%"):
+            table.add_column(column, justify="right" if column not in ("edition", "chapter") else "left")
+        for f in found:
+            c = f.counts
+            table.add_row(
+                f.job.edition,
+                f.job.chapter,
+                str(c.translated),
+                str(c.fuzzy),
+                str(c.untranslated),
+                str(c.stale),
+                f"{c.percent:.0f}",
+            )
+        for edition, c in sorted(totals.items()):
+            table.add_row(
+                edition,
+                "(all)",
+                str(c.translated),
+                str(c.fuzzy),
+                str(c.untranslated),
+                str(c.stale),
+                f"{c.percent:.1f}",
+                style="bold",
+            )
+        Console(width=140).print(table)
+        for edition in failing:
+            click.echo(
+                f"{edition}: {totals[edition].percent:.1f}% translated, under --fail-under {fail_under:g}"
+            )
+    sys.exit(1 if failing else 0)
+
+
+def _counts_json(c: object) -> dict[str, object]:
+    from toolkit.po.catalog import Counts
+
+    assert isinstance(c, Counts)
+    return {
+        "translated": c.translated,
+        "fuzzy": c.fuzzy,
+        "untranslated": c.untranslated,
+        "stale": c.stale,
+        "percent": round(c.percent, 1),
+    }
+
+
+def _check_paths(paths: tuple[Path, ...]) -> None:
+    for path in paths:
+        if not path.exists():
+            raise click.BadParameter(f"{path}: no such file or directory", param_hint="PATHS")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -27,6 +27,7 @@ class ProjectConfig:
     cache_dir: Path
     build_dir: Path
     cell_timeout: float
+    po_dir: Path
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ class Lock:
         return next((r for r in self.revisions if r.id == revision_id), None)
 
 
-PROJECT_KEYS = {"source", "translations", "shared", "cache", "cell_timeout", "build"}
+PROJECT_KEYS = {"source", "translations", "shared", "cache", "cell_timeout", "build", "po"}
 EDITION_KEYS = {"language", "name", "repository", "commit", "basis", "tabs"}
 REVISION_KEYS = {"id", "commit", "date", "tabs", "today"}
 FILE_KEYS = {"revision", "path", "corpus", "sha256"}
@@ -130,6 +131,7 @@ def load_project(root: Path) -> ProjectConfig:
         cache_dir=root / table.get("cache", ".toolkit-cache"),
         build_dir=root / table.get("build", "build"),
         cell_timeout=float(table.get("cell_timeout", 600)),
+        po_dir=root / table.get("po", "po"),
     )
 
 
