@@ -28,13 +28,14 @@ from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
+from mkdocs.livereload import LiveReloadServer
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 from mkdocs.utils.templates import TemplateContext
 
-from toolkit.config import ConfigError, find_project_root, load_project
+from toolkit.config import ConfigError, ProjectConfig, find_project_root, load_project
 from toolkit.site.book import LANGUAGES, Book, SiteOptions, build_book, page_url
 from toolkit.site.search import split_search_index
 
@@ -70,6 +71,7 @@ def _mathjax_root() -> Path | None:
 class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
     def __init__(self) -> None:
         self.book: Book | None = None
+        self.project: ProjectConfig | None = None
         self.language_of: dict[str, str] = {}  # page src_uri -> language
         self.chapter_of: dict[str, str] = {}
         self.navs: dict[str, Navigation] = {}
@@ -81,6 +83,7 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
             languages = tuple(x for x in only.split(",") if x)
         try:
             project = load_project(find_project_root(Path(config.config_file_path or ".").parent))
+            self.project = project
             self.book = build_book(
                 project,
                 SiteOptions(languages, dict(self.config.editions), dict(self.config.chapter_numbers)),
@@ -106,6 +109,18 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
         config.extra_javascript.append("assets/mathjax/tex-chtml.js")
         config.extra_css.append("assets/d2l.css")
         return config
+
+    def on_serve(self, server: LiveReloadServer, *, config: MkDocsConfig, builder: Any) -> LiveReloadServer:
+        """`mkdocs serve` rebuilds when a chapter, its English or its stored outputs change."""
+        assert self.project is not None
+        for path in (
+            self.project.translations_dir,
+            self.project.source_dir,
+            self.project.build_dir / "cells",
+        ):
+            if path.exists():
+                server.watch(str(path))
+        return server
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         assert self.book is not None
