@@ -19,6 +19,9 @@ setup: sources envs system
 	@$(BIN)/toolkit run-cells; status=$$?; \
 	 if [ $$status -gt 1 ]; then exit $$status; fi; \
 	 echo "(exit $$status: 0 = every cell ran, 1 = failures listed above; outputs: build/cells/)"
+	@echo "== site (all languages, never executes code) =="
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+	@echo "site built in site/; to browse it: . .venv/bin/activate && mkdocs serve"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
