@@ -146,6 +146,17 @@ def test_a_crashing_kernel_is_reported_and_other_frameworks_go_on(tmp_path: Path
     assert crashed.line == 11 and "kernel died" in crashed.error
 
 
+def test_a_segfault_and_a_chapter_timeout_marker(tmp_path: Path) -> None:
+    english = "<!-- toolkit: timeout 3 -->\n" + chapter(
+        cell("pytorch", "import time\ntime.sleep(60)"),
+        cell("pytorch", "import ctypes\nctypes.string_at(0)"),
+        cell("pytorch", "print('never')"),
+    )
+    report = run(tmp_path, english, frameworks=("pytorch",))
+    cells = report.manifests[("en", "test.md")]["frameworks"]["pytorch"]["cells"]
+    assert [c["status"] for c in cells] == ["timeout", "crashed", "not-run"]
+
+
 def test_failing_cell_keeps_its_traceback(tmp_path: Path) -> None:
     report = run(tmp_path, chapter(cell("pytorch", "undefined_name + 1")), frameworks=("pytorch",))
     failed = next(c for e in report.planned if e.run for c in e.run.cells)

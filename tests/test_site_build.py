@@ -116,7 +116,7 @@ def test_split_index_keeps_one_language_and_rebases_locations() -> None:
         "config": {"lang": ["ko"], "pipeline": ["stopWordFilter"]},
         "docs": [{"location": "a/", "text": "x"}],
     }
-    assert split_index(data, "id")["config"]["lang"] == ["en"]
+    assert split_index(data, "id")["config"] == {"lang": ["en"], "pipeline": ["stopWordFilter"]}
 
 
 def test_page_urls_and_numbers() -> None:

@@ -182,3 +182,39 @@ def test_seed_chapter_lowers_in_every_edition() -> None:
         assert lowered.title.startswith("3.2. ")
         assert lowered.unresolved == () and lowered.missing_images == ("../img/computegraph.svg",)
         assert '=== "PyTorch"' in lowered.markdown and '=== "TensorFlow"' in lowered.markdown
+
+
+def test_an_image_in_the_repository_is_a_markdown_image_mkdocs_can_check() -> None:
+    text = "# T\n\n![Cap [a].](../img/x.svg)\n:label:`fig_x`\n:width:`300px`\n"
+    chapter = parse_chapter("page.md", text.encode())
+    context = context_for(text)
+    present = PageContext(
+        context.page,
+        context.number,
+        context.tabs,
+        context.words,
+        context.labels,
+        {},
+        context.bibliography,
+        frozenset({"../img/x.svg"}),
+    )
+    lowered = lower_chapter(chapter, present)
+    assert '![Cap [a\\].](../img/x.svg){ style="width: 300px" }' in lowered.markdown
+    assert lowered.missing_images == ()
+
+
+def test_a_framework_without_an_environment_says_why_it_was_not_run() -> None:
+    text = "# T\n\n```{.python .input}\n#@tab jax\nimport jax\n```\n"
+    chapter = parse_chapter("page.md", text.encode())
+    context = context_for(text)
+    jax_context = PageContext(
+        context.page,
+        context.number,
+        ("pytorch", "jax"),
+        words_for("tr"),
+        context.labels,
+        {},
+        context.bibliography,
+    )
+    lowered = lower_chapter(chapter, jax_context).markdown
+    assert '=== "JAX"' in lowered and "run-cells için JAX ortamı yok" in lowered

@@ -111,12 +111,13 @@ class _State:
 
 
 def _attached_roles(blocks: tuple[Block, ...], index: int) -> tuple[Role, ...]:
-    """Roles of the attribute line right after ``blocks[index]`` (``:label:``, ``:width:``)."""
-    if index + 1 < len(blocks) and isinstance(blocks[index + 1], Attributes):
-        following = blocks[index + 1]
-        assert isinstance(following, Attributes)
-        return following.roles
-    return ()
+    """Roles of the attribute lines right after ``blocks[index]`` (``:width:``, ``:label:``)."""
+    roles: list[Role] = []
+    for following in blocks[index + 1 :]:
+        if not isinstance(following, Attributes):
+            break
+        roles.extend(following.roles)
+    return tuple(roles)
 
 
 def _role(roles: tuple[Role, ...], *names: str) -> str:
@@ -336,9 +337,8 @@ def _cell_code(cell: CodeCell) -> str:
 def _cell_with_outputs(cell: CodeCell, framework: str, context: PageContext) -> str:
     outputs = _outputs_markdown(context.outputs.get((cell.span.start, framework)), context.words)
     if framework not in EXECUTED_FRAMEWORKS:
-        outputs = (
-            f'!!! note "{context.words.not_executed}"\n\n{INDENT}{TAB_TITLES.get(framework, framework)}\n'
-        )
+        reason = context.words.no_environment.format(framework=TAB_TITLES.get(framework, framework))
+        outputs = f'!!! note "{context.words.not_executed}"\n\n{INDENT}{reason}\n'
     return _cell_code(cell) + ("\n" + outputs if outputs else "")
 
 
@@ -407,8 +407,10 @@ def _figure(block: Figure, roles: tuple[Role, ...], number: str, context: PageCo
     title = f"{context.words.figure} {number}"
     anchor = f'<a id="{html.escape(label)}"></a>' if label else ""
     if block.path in context.images:
-        style = f' style="width: {html.escape(width)}"' if width else ""
-        image = f'<img src="{html.escape(block.path)}" alt="{html.escape(block.caption)}"{style}>'
+        # Markdown image syntax, so MkDocs rewrites the path for the page's URL and checks it
+        style = f'{{ style="width: {html.escape(width)}" }}' if width else ""
+        alt = block.caption.replace("]", "\\]")
+        image = f"![{alt}]({block.path}){style}"
     else:
         state.missing_images.append(block.path)
         image = (

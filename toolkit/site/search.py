@@ -5,10 +5,11 @@ Invariants:
   locations relative to ``<lang>/`` (each page tells Material's search that its base is its
   language's root, see ``theme/main.html``), so a search never leaves the reader's language.
 - Each index names the lunr language of its text where Material ships one (ko, tr, vi);
-  Indonesian has none, so it gets lunr's language-neutral English set-up with the stop-word
-  filter only (no English stemmer mangling Indonesian words). Material appends a trailing
-  wildcard to every query term, so a Korean stem finds its word with particles attached
-  ("하이브리드" finds "하이브리드화를").
+  Indonesian has none and keeps lunr's default (English stop words, which hardly ever are
+  Indonesian words). What makes Korean and Indonesian searchable (browser-tested): Material's
+  pipeline keeps only the stop-word filter (no stemmer, which would cut "kompilasi" to a
+  stem no typed word matches) and appends a trailing wildcard to every query term, so a
+  Korean stem finds its word with particles attached ("하이브리드화" finds "하이브리드화가").
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ def split_index(data: dict[str, Any], language: str) -> dict[str, Any]:
     ]
     config = dict(data.get("config", {}))
     config["lang"] = LUNR_LANGUAGES.get(language, ["en"])
-    if language == "id":
-        config["pipeline"] = ["stopWordFilter"]
+    # never a stemmer: whole typed words must prefix-match the indexed ones
+    config["pipeline"] = ["stopWordFilter"]
     return {"config": config, "docs": docs}
 
 

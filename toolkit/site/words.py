@@ -24,6 +24,7 @@ class Words:
     equation: str
     not_executed: str
     no_outputs: str
+    no_environment: str
     fallback: str
     stale: str
     stale_link: str
