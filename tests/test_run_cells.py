@@ -157,6 +157,29 @@ def test_a_segfault_and_a_chapter_timeout_marker(tmp_path: Path) -> None:
     assert [c["status"] for c in cells] == ["timeout", "crashed", "not-run"]
 
 
+def test_an_environment_that_could_not_be_built_skips_its_cells_with_the_reason(tmp_path: Path) -> None:
+    from toolkit.execute.summary import exit_code, report_json
+
+    broken = Environment("tensorflow", None, "", False, "environment build failed: pip exited 1 (log: x)")
+    en = tmp_path / "en.md"
+    en.write_text(chapter(cell("tensorflow", "print(1)")), "utf-8")
+    report = run_cells(
+        [Source("en", "test.md", en, TABS, en, TABS)],
+        lambda p: parse_chapter(str(p), p.read_bytes()),
+        ("tensorflow",),
+        tmp_path / "cache",
+        tmp_path / "cells",
+        60,
+        jobs=1,
+        trust_translations=False,
+        environments={"tensorflow": broken},
+    )
+    assert report.executions == 0 and report.status("en", "test.md", "tensorflow") == "skipped"
+    cells = report.manifests[("en", "test.md")]["frameworks"]["tensorflow"]["cells"]
+    assert cells[0]["status"] == "not-executed" and "pip exited 1" in cells[0]["reason"]
+    assert exit_code(report) == 2 and report_json(report)["environments"]["tensorflow"]["ready"] is False
+
+
 def test_failing_cell_keeps_its_traceback(tmp_path: Path) -> None:
     report = run(tmp_path, chapter(cell("pytorch", "undefined_name + 1")), frameworks=("pytorch",))
     failed = next(c for e in report.planned if e.run for c in e.run.cells)

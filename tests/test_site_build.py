@@ -55,7 +55,13 @@ def test_chapter_pages_carry_tabs_outputs_and_numbered_references(built_site: tu
 
 def test_the_theme_speaks_the_page_language(built_site: tuple[Path, str]) -> None:
     site, _ = built_site
-    for language, search in {"en": "Search", "ko": "검색", "id": "Cari", "tr": "Ara", "vi": "Tìm kiếm"}.items():
+    for language, search in {
+        "en": "Search",
+        "ko": "검색",
+        "id": "Cari",
+        "tr": "Ara",
+        "vi": "Tìm kiếm",
+    }.items():
         page = (site / language / CHAPTER / "index.html").read_text("utf-8")
         assert f'<html lang="{language}"' in page
         assert f'placeholder="{search}"' in page
