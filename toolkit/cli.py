@@ -586,17 +586,10 @@ def po_import(po_files: tuple[Path, ...], editions: tuple[str, ...], check: bool
             raise ConfigError(f"no PO files under {config.po_dir}: run `toolkit po export` first")
         changed = 0
         for po_file in files:
-            edition = (
-                po_file.resolve().relative_to(config.po_dir.resolve()).parts[0]
-                if po_file.resolve().is_relative_to(config.po_dir.resolve())
-                else ""
-            )
-            chapter, text = import_file(config, po_file)
-            if not edition:
-                raise ConfigError(f"{po_file}: not under {config.po_dir}/<edition>/")
-            target = config.translations_dir / edition / chapter
-            before = target.read_text("utf-8") if target.is_file() else None
-            if before == text:
+            imported = import_file(config, po_file)
+            target = config.translations_dir / imported.edition / imported.chapter
+            new = imported.text.encode("utf-8")
+            if target.is_file() and target.read_bytes() == new:
                 click.echo(f"{target.relative_to(config.root)}: unchanged")
                 continue
             changed += 1
@@ -604,7 +597,7 @@ def po_import(po_files: tuple[Path, ...], editions: tuple[str, ...], check: bool
                 click.echo(f"{target.relative_to(config.root)}: would change")
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, "utf-8")
+            target.write_bytes(new)
             click.echo(f"{target.relative_to(config.root)}: updated from {po_file}")
         sys.exit(1 if check and changed else 0)
 

@@ -84,18 +84,29 @@ def _revision_date(lock: Lock, revision_id: str) -> str:
     return revision.date if revision is not None and revision.date else "1970-01-01"
 
 
-def import_file(config: ProjectConfig, po_file: Path) -> tuple[str, str]:
-    """(chapter path in the edition, rebuilt markdown) from one PO file."""
+@dataclass(frozen=True)
+class ImportedChapter:
+    edition: str
+    chapter: str
+    text: str
+
+
+def import_file(config: ProjectConfig, po_file: Path) -> ImportedChapter:
+    """The translated chapter one PO file describes (its header names edition, chapter and
+    English skeleton)."""
     try:
         catalog = polib.pofile(str(po_file))
     except (OSError, ValueError) as error:
         raise ConfigError(f"{po_file}: not a readable PO file: {error}") from error
     revision = catalog.metadata.get(SKELETON_KEY)
     chapter = catalog.metadata.get("X-D2L-Chapter")
-    if not revision or not chapter:
+    edition = catalog.metadata.get("X-D2L-Edition")
+    if not revision or not chapter or not edition:
         raise ConfigError(
-            f"{po_file}: no {SKELETON_KEY} / X-D2L-Chapter header: export it with `toolkit po export`"
+            f"{po_file}: no {SKELETON_KEY} / X-D2L-Chapter / X-D2L-Edition header: export it with `toolkit po export`"
         )
+    if not (config.translations_dir / edition / "edition.toml").is_file():
+        raise ConfigError(f"{po_file}: edition {edition!r} is not in {config.translations_dir}")
     lock = load_lock(config.source_dir / "LOCK.toml")
     if lock.revision(revision) is None:
         raise ConfigError(f"{po_file}: skeleton revision {revision} is not in {lock.path}")
@@ -105,4 +116,4 @@ def import_file(config: ProjectConfig, po_file: Path) -> tuple[str, str]:
             f"{po_file}: English skeleton {skeleton_path} is missing (run `toolkit sync-sources`)"
         )
     store = ChapterStore(config.root)
-    return chapter, import_catalog(store.get(skeleton_path), catalog)
+    return ImportedChapter(edition, chapter, import_catalog(store.get(skeleton_path), catalog))
