@@ -293,3 +293,14 @@ def test_gpu_run_uses_the_gpu(tmp_path: Path) -> None:
     report = run(tmp_path, english, frameworks=("pytorch",))
     assert report.devices["pytorch"].kind == "gpu"
     assert outputs_text(report, "en", "pytorch") == ["cuda:0\n"]
+
+
+def test_an_interpreter_given_by_environment_variable_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TOOLKIT_PYTHON_<FRAMEWORK> points run-cells at another interpreter (a CUDA build)."""
+    built = environment("pytorch")
+    monkeypatch.setenv("TOOLKIT_PYTHON_PYTORCH", str(built.python))
+    chosen = find_environment("pytorch")
+    assert chosen.ready and chosen.python == built.python and chosen.lock_hash != built.lock_hash
+    monkeypatch.setenv("TOOLKIT_PYTHON_PYTORCH", "/nowhere/python")
+    missing = find_environment("pytorch")
+    assert not missing.ready and "/nowhere/python does not exist" in missing.reason

@@ -77,13 +77,17 @@ def requirements_hash(framework: str) -> str:
     return hashlib.sha256((REQUIREMENTS / f"{framework}.txt").read_bytes()).hexdigest()[:16]
 
 
-def lock_hash(framework: str) -> str:
-    """Keys cached outputs: what is installed plus the d2l module put on the kernel's path."""
-    digest = hashlib.sha256((REQUIREMENTS / f"{framework}.txt").read_bytes())
+def _with_compat(digest: hashlib._Hash, framework: str) -> str:
+    """Add the d2l compatibility module (what the kernel imports as ``d2l``) to a digest."""
     if framework in USES_COMPAT_D2L:
         for path in sorted(COMPAT.rglob("*.py")):
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def lock_hash(framework: str) -> str:
+    """Keys cached outputs: what is installed plus the d2l module put on the kernel's path."""
+    return _with_compat(hashlib.sha256((REQUIREMENTS / f"{framework}.txt").read_bytes()), framework)
 
 
 def _override(framework: str) -> Environment | None:
@@ -95,7 +99,8 @@ def _override(framework: str) -> Environment | None:
         return Environment(
             framework, None, "", False, f"TOOLKIT_PYTHON_{framework.upper()}={python} does not exist"
         )
-    probe = _import_check(path, framework, ())
+    extra = (COMPAT,) if framework in USES_COMPAT_D2L else ()
+    probe = _import_check(path, framework, extra)
     if probe is not None:
         return Environment(framework, path, "", False, probe)
     versions = subprocess.run(
@@ -107,8 +112,7 @@ def _override(framework: str) -> Environment | None:
         capture_output=True,
         text=True,
     ).stdout.strip()
-    digest = hashlib.sha256(f"{path}\0{versions}".encode()).hexdigest()[:16]
-    extra = (COMPAT,) if framework in USES_COMPAT_D2L else ()
+    digest = _with_compat(hashlib.sha256(f"{path}\0{versions}".encode()), framework)
     return Environment(framework, path, digest, True, extra_path=extra)
 
 
