@@ -56,6 +56,12 @@ def user_errors() -> Iterator[None]:
 def main() -> None:
     """d2l-i18n toolkit: keep translated editions of Dive into Deep Learning honest.
 
+    \b
+    check-alignment   drift of every translation against its English (and today's)
+    run-cells         execute the shared code once per framework, outputs for every edition
+    po / status       gettext files for translators; how far each edition is
+    The site: `mkdocs serve` / `mkdocs build --strict` (plugin d2l-i18n, mkdocs.yml).
+
     Run inside the project (the directory with pyproject.toml, source_en/, translations/).
     """
 
