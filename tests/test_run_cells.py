@@ -304,3 +304,25 @@ def test_an_interpreter_given_by_environment_variable_is_used(monkeypatch: pytes
     monkeypatch.setenv("TOOLKIT_PYTHON_PYTORCH", "/nowhere/python")
     missing = find_environment("pytorch")
     assert not missing.ready and "/nowhere/python does not exist" in missing.reason
+
+
+def test_cli_names_an_untrusted_translated_cell_by_its_file_and_line(project: Path) -> None:
+    translated = project / "translations" / "tr" / "chapter_computational-performance" / "hybridize.md"
+    text = translated.read_text("utf-8")
+    line = text[: text.index("print(fancy_func(1, 2, 3, 4))")].count("\n") + 1
+    translated.write_text(
+        text.replace("print(fancy_func(1, 2, 3, 4))", "print(fancy_func(1, 2, 3, 5))", 1), "utf-8"
+    )
+    fence = next(n for n in range(line, 0, -1) if text.splitlines()[n - 1].startswith("```"))
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "toolkit"), "run-cells", "-f", "pytorch", "translations/tr"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert (
+        f"translations/tr/chapter_computational-performance/hybridize.md:{fence}: pytorch cell differs from English: "
+        "not executed" in result.stdout
+    )

@@ -486,8 +486,9 @@ def _emit_run_report(report: RunReport, frameworks: tuple[str, ...], output_form
         for detail in failure.detail_lines():
             click.echo(f"    | {detail}")
     for edition, chapter, line, framework in report.untrusted:
+        path = report.paths.get((edition, chapter), Path(f"{edition}/{chapter}"))
         click.echo(
-            f"{edition}/{chapter}:{line}: {framework} cell differs from English: "
+            f"{_shown(path)}:{line}: {framework} cell differs from English: "
             "not executed (--trust-translations runs it)"
         )
     for framework, env in report.environments.items():
@@ -704,6 +705,14 @@ def _counts_json(c: object) -> dict[str, object]:
         "stale": c.stale,
         "percent": round(c.percent, 1),
     }
+
+
+def _shown(path: Path) -> str:
+    """A path as the user can click it: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _check_paths(paths: tuple[Path, ...]) -> None:

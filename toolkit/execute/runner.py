@@ -89,6 +89,7 @@ class RunReport:
     untrusted: list[tuple[str, str, int, str]] = field(
         default_factory=list
     )  # edition, chapter, line, framework
+    paths: dict[tuple[str, str], Path] = field(default_factory=dict)  # (edition, chapter) -> file
 
     def status(self, edition: str, chapter: str, framework: str) -> str:
         manifest = self.manifests.get((edition, chapter), {})
@@ -148,6 +149,7 @@ def run_cells(
         return key
 
     for source in sources:
+        report.paths[(source.edition, source.chapter)] = source.path
         english = parse(source.english_path)
         translation = parse(source.path)
         for framework in frameworks:

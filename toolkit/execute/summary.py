@@ -115,6 +115,13 @@ def report_json(report: RunReport) -> dict[str, Any]:
             for f in failures(report)
         ],
         "untrusted": [
-            {"edition": e, "chapter": c, "line": line, "framework": fw} for e, c, line, fw in report.untrusted
+            {
+                "edition": e,
+                "chapter": c,
+                "path": str(report.paths.get((e, c), "")),
+                "line": line,
+                "framework": fw,
+            }
+            for e, c, line, fw in report.untrusted
         ],
     }
