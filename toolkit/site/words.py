@@ -30,6 +30,7 @@ class Words:
     stale_link: str
     status_title: str
     status_intro: str
+    status_columns: tuple[str, ...]  # errors, warnings, stale, untranslated, line, rule, severity, message
     bibliography_title: str
     bibliography_missing: str
     landing_title: str
@@ -50,6 +51,7 @@ def all_words() -> dict[str, Words]:
         unknown = sorted(set(values) - names)
         if missing or unknown:
             raise ValueError(f"{WORDS_FILE} [{language}]: missing keys {missing}, unknown keys {unknown}")
+        values["status_columns"] = tuple(values["status_columns"])
         out[language] = Words(**values)
     return out
 
