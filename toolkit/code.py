@@ -45,6 +45,20 @@ _DOCSTRING_OWNERS = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.Clas
 _STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
+def _docstring_of(node: ast.AST) -> ast.Expr | None:
+    """The docstring statement of a module, function or class, if it has one."""
+    if not isinstance(node, _DOCSTRING_OWNERS) or not node.body:
+        return None
+    first = node.body[0]
+    if (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    ):
+        return first
+    return None
+
+
 def _drop_docstrings(tree: ast.Module) -> ast.Module:
     """Remove the docstring of the module and of every function and class, wherever nested.
 
@@ -53,15 +67,9 @@ def _drop_docstrings(tree: ast.Module) -> ast.Module:
     stack: list[ast.AST] = [tree]
     while stack:
         node = stack.pop()
-        if isinstance(node, _DOCSTRING_OWNERS):
-            body = node.body
-            if (
-                body
-                and isinstance(body[0], ast.Expr)
-                and isinstance(body[0].value, ast.Constant)
-                and isinstance(body[0].value.value, str)
-            ):
-                node.body = body[1:] or [ast.Pass()]
+        if _docstring_of(node) is not None:
+            assert isinstance(node, _DOCSTRING_OWNERS)
+            node.body = node.body[1:] or [ast.Pass()]
         for name in _STATEMENT_LISTS:
             children = getattr(node, name, None)
             if isinstance(children, list):
@@ -105,16 +113,10 @@ def saved_code(code: str) -> str:
         tree = None
     if tree is not None:
         for node in ast.walk(tree):
-            if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                body = node.body
-                if (
-                    body
-                    and isinstance(body[0], ast.Expr)
-                    and isinstance(body[0].value, ast.Constant)
-                    and isinstance(body[0].value.value, str)
-                ):
-                    end = body[0].end_lineno or body[0].lineno
-                    docstring_lines.update(range(body[0].lineno, end + 1))
+            docstring = _docstring_of(node)
+            if docstring is not None:
+                end = docstring.end_lineno or docstring.lineno
+                docstring_lines.update(range(docstring.lineno, end + 1))
     kept: list[str] = []
     comment_columns = _comment_columns(code)
     for number, line in enumerate(code.splitlines(), start=1):
