@@ -186,6 +186,7 @@ class _Entry:
     edition: str  # whose outputs and findings ("en" for English)
     tabs: tuple[str, ...]
     fallback: bool
+    manifest: Mapping[str, Any]  # run-cells' outputs for it ({} when it never ran), read once
 
 
 def _images(entry: _Entry, page_path: str) -> tuple[frozenset[str], tuple[tuple[str, Path], ...]]:
@@ -226,14 +227,25 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
         for chapter in chapters:
             translated = edition.directory / chapter if edition else None
             if edition is not None and translated is not None and translated.is_file():
-                entries.append(
-                    _Entry(chapter, translated, store.get(translated), edition.id, edition.tabs, False)
-                )
+                shown, shown_edition, tabs, fallback = translated, edition.id, edition.tabs, False
             else:
-                english = english_root / chapter
-                entries.append(
-                    _Entry(chapter, english, store.get(english), "en", today.tabs, language != "en")
+                shown, shown_edition, tabs, fallback = (
+                    english_root / chapter,
+                    "en",
+                    today.tabs,
+                    language != "en",
                 )
+            entries.append(
+                _Entry(
+                    chapter,
+                    shown,
+                    store.get(shown),
+                    shown_edition,
+                    tabs,
+                    fallback,
+                    _manifest(config, shown_edition, chapter) or {},
+                )
+            )
         labels: dict[str, Target] = {}
         for entry in entries:
             labels.update(number_chapter(entry.parsed, f"{language}/{entry.chapter}", numbers[entry.chapter]))
@@ -247,7 +259,7 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
                 entry.tabs,
                 words,
                 labels,
-                outputs_from_manifest(_manifest(config, entry.edition, entry.chapter)),
+                outputs_from_manifest(entry.manifest),
                 f"{language}/bibliography.md",
                 present,
             )
@@ -273,7 +285,7 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
         chapter_pages = list(pages)
         language_editions = tuple(e for e in editions if e.language == language)
         pages.insert(0, _landing(language, words, edition, language_editions, chapter_pages, lock))
-        pages.append(_status(language, words, edition, entries, chapter_pages, findings, config))
+        pages.append(_status(language, words, edition, entries, chapter_pages, findings))
         pages.append(_bibliography(language, words, chapter_pages))
         sites.append(LanguageSite(language, words, edition, language_editions, tuple(pages)))
     return Book(
@@ -337,7 +349,6 @@ def _status(
     entries: list[_Entry],
     chapters: list[SitePage],
     findings: Mapping[tuple[str, str], list[Finding]],
-    config: ProjectConfig,
 ) -> SitePage:
     path = f"{language}/status.md"
     rows = []
@@ -345,7 +356,7 @@ def _status(
         found = [] if entry.fallback else findings.get((entry.edition, entry.chapter), [])
         counts = Counter(f.code for f in found)
         severities = Counter(f.severity for f in found)
-        manifest = _manifest(config, entry.edition, entry.chapter) or {}
+        manifest = entry.manifest
         # "cached" is how run-cells says "ok, from an earlier run": readers only need "ok"
         executed = {
             fw: str(manifest.get("frameworks", {}).get(fw, {}).get("status", "not run")).replace(

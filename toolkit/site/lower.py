@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import posixpath
 import re
 from collections.abc import Mapping
@@ -521,8 +520,3 @@ def outputs_from_manifest(manifest: Mapping[str, Any] | None) -> dict[tuple[int,
                 str(cell.get("reason", "")),
             )
     return found
-
-
-def manifest_json(text: str) -> dict[str, Any]:
-    data = json.loads(text)
-    return data if isinstance(data, dict) else {}
