@@ -240,6 +240,7 @@ def round_trip_problems(
     """Why ``rebuilt`` (the import of the exported catalog) differs from the translation."""
     if rebuilt == translation.text:
         return []
+    untranslated = set(untranslated_lines)
     problems: list[Problem] = []
     if "\r\n" in translation.text:
         problems.append(Problem(1, 1, "CRLF line endings: the English skeleton has LF"))
@@ -266,7 +267,7 @@ def round_trip_problems(
                 problems.append(
                     Problem(tr.block.span.start, en.block.span.start, _frame_reason(en.block, mine, theirs))
                 )
-            elif tr.block.span.start in set(untranslated_lines) and mine.segments != theirs.segments:
+            elif tr.block.span.start in untranslated and mine.segments != theirs.segments:
                 problems.append(
                     Problem(
                         tr.block.span.start,
