@@ -9,6 +9,7 @@ UPDATE_FIXTURES=1 rewrites the expected sections (review the diff).
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -188,16 +189,7 @@ def test_an_image_in_the_repository_is_a_markdown_image_mkdocs_can_check() -> No
     text = "# T\n\n![Cap [a].](../img/x.svg)\n:label:`fig_x`\n:width:`300px`\n"
     chapter = parse_chapter("page.md", text.encode())
     context = context_for(text)
-    present = PageContext(
-        context.page,
-        context.number,
-        context.tabs,
-        context.words,
-        context.labels,
-        {},
-        context.bibliography,
-        frozenset({"../img/x.svg"}),
-    )
+    present = replace(context, outputs={}, images=frozenset({"../img/x.svg"}))
     lowered = lower_chapter(chapter, present)
     assert '![Cap [a\\].](../img/x.svg){ style="width: 300px" }' in lowered.markdown
     assert lowered.missing_images == ()
@@ -207,14 +199,6 @@ def test_a_framework_without_an_environment_says_why_it_was_not_run() -> None:
     text = "# T\n\n```{.python .input}\n#@tab jax\nimport jax\n```\n"
     chapter = parse_chapter("page.md", text.encode())
     context = context_for(text)
-    jax_context = PageContext(
-        context.page,
-        context.number,
-        ("pytorch", "jax"),
-        words_for("tr"),
-        context.labels,
-        {},
-        context.bibliography,
-    )
+    jax_context = replace(context, tabs=("pytorch", "jax"), words=words_for("tr"), outputs={})
     lowered = lower_chapter(chapter, jax_context).markdown
     assert '=== "JAX"' in lowered and "run-cells için JAX ortamı yok" in lowered
