@@ -154,6 +154,8 @@ def test_pair_mode_against_todays_english_reports_staleness() -> None:
         (["check-alignment", "--format", "xml"], "Invalid value for '--format'"),
         (["check-alignment", "no/such/dir"], "no such file or directory"),
         (["rules", "Z999"], "unknown rule Z999"),
+        (["check-alignment", "--select", "ZZZ"], "--select ZZZ: no rule has this code or prefix"),
+        (["check-alignment", "--ignore", "C,Q9"], "--ignore Q9: no rule has this code or prefix"),
     ],
 )
 def test_user_mistakes_exit_2_without_traceback(args: list[str], message: str) -> None:
@@ -182,6 +184,55 @@ def test_bad_edition_metadata_names_the_file_and_valid_keys(tmp_path: Path) -> N
     result = run("check-alignment", cwd=project)
     assert result.returncode == 2
     assert "translations/tr/edition.toml: unknown key(s) colour; valid keys:" in result.stderr
+    assert_no_traceback(result)
+
+
+@pytest.mark.parametrize(
+    ("command", "setting", "message"),
+    [
+        (
+            ["run-cells", "--format", "json"],
+            'cell_timeout = "abc"',
+            "cell_timeout (seconds) must be a number >= 1, not 'abc'",
+        ),
+        (["run-cells"], "cell_timeout = -5", "cell_timeout (seconds) must be a number >= 1, not -5"),
+        (["check-alignment"], "source = 5", "source must be a non-empty string, not 5"),
+        (["status"], "max_output_bytes = 1.5", "max_output_bytes must be a whole number >= 1024, not 1.5"),
+        (
+            ["check-alignment"],
+            "cell_timeout = true",
+            "cell_timeout (seconds) must be a number >= 1, not True",
+        ),
+    ],
+)
+def test_bad_project_settings_name_file_key_and_what_is_allowed(
+    tmp_path: Path, command: list[str], setting: str, message: str
+) -> None:
+    project = copy_project(tmp_path)
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text("utf-8")
+    key = setting.split(" = ")[0]
+    lines = [line for line in text.splitlines() if not line.startswith(f"{key} = ")]
+    at = lines.index("[tool.toolkit]") + 1
+    pyproject.write_text("\n".join([*lines[:at], setting, *lines[at:]]) + "\n", "utf-8")
+    result = run(*command, cwd=project)
+    assert result.returncode == 2, result.stdout[-500:]
+    assert "pyproject.toml [tool.toolkit]: " + message in result.stderr
+    assert_no_traceback(result)
+
+
+def test_edition_metadata_that_is_not_utf8_or_missing_is_an_error(tmp_path: Path) -> None:
+    project = copy_project(tmp_path)
+    edition = project / "translations/tr/edition.toml"
+    edition.write_bytes(edition.read_bytes().replace("ü".encode(), "ü".encode("latin-1")) + b"# \xff\n")
+    result = run("status", cwd=project)
+    assert result.returncode == 2
+    assert "translations/tr/edition.toml: not UTF-8 text" in result.stderr
+    assert_no_traceback(result)
+    edition.unlink()  # a deleted metadata file must not silently drop the edition
+    result = run("check-alignment", cwd=project)
+    assert result.returncode == 2
+    assert "translations/tr/edition.toml: missing: every directory under" in result.stderr
     assert_no_traceback(result)
 
 

@@ -32,6 +32,20 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
 
 
+def _rule_codes(values: tuple[str, ...], option: str) -> tuple[str, ...]:
+    """Rule codes or prefixes; one that names no rule is a usage error (a typo must not
+    silently check nothing)."""
+    from toolkit.checks import families  # noqa: F401  (registers the rules)
+
+    codes = tuple(code.upper() for code in _split(values))
+    for code in codes:
+        if not any(known.startswith(code) for known in RULES):
+            raise click.UsageError(
+                f"{option} {code}: no rule has this code or prefix; `toolkit rules` lists them"
+            )
+    return codes
+
+
 def _tabs(value: str | None, option: str) -> tuple[str, ...]:
     if value is None:
         raise click.UsageError(f"{option} is required in pair mode (e.g. {option} mxnet,pytorch,tensorflow)")
@@ -191,7 +205,7 @@ def check_alignment(
     from toolkit.language import LanguageDetector
 
     with user_errors():
-        select_codes, ignore_codes = _split(select), _split(ignore)
+        select_codes, ignore_codes = _rule_codes(select, "--select"), _rule_codes(ignore, "--ignore")
         pair_mode = source is not None or bool(translations)
         if pair_mode:
             if source is None or not translations:

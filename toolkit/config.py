@@ -28,6 +28,7 @@ class ProjectConfig:
     build_dir: Path
     cell_timeout: float
     po_dir: Path
+    max_output_bytes: int = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,17 @@ class Lock:
         return next((r for r in self.revisions if r.id == revision_id), None)
 
 
-PROJECT_KEYS = {"source", "translations", "shared", "cache", "cell_timeout", "build", "po"}
+PROJECT_KEYS = {
+    "source",
+    "translations",
+    "shared",
+    "cache",
+    "cell_timeout",
+    "build",
+    "po",
+    "max_output_bytes",
+}
+PATH_KEYS = ("source", "translations", "shared", "cache", "build", "po")
 EDITION_KEYS = {"language", "name", "repository", "commit", "basis", "tabs"}
 REVISION_KEYS = {"id", "commit", "date", "tabs", "today"}
 FILE_KEYS = {"revision", "path", "corpus", "sha256"}
@@ -91,8 +102,29 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except FileNotFoundError as error:
         raise ConfigError(f"{path}: file not found") from error
+    except IsADirectoryError as error:
+        raise ConfigError(f"{path}: is a directory, not a TOML file") from error
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from error
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text (TOML files must be UTF-8): {error.reason}") from error
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from error
+
+
+def _string(where: str, key: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: {key} must be a non-empty string, not {value!r}")
+    return value
+
+
+def _number(where: str, key: str, value: object, *, minimum: float, integer: bool = False) -> float:
+    """A number at least ``minimum`` (bool is not a number here, though Python says it is)."""
+    allowed = isinstance(value, int) or (isinstance(value, float) and not integer)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not allowed or value < minimum:
+        what = "a whole number" if integer else "a number"
+        raise ConfigError(f"{where}: {key} must be {what} >= {minimum:g}, not {value!r}")
+    return float(value)
 
 
 def _check_keys(where: str, table: dict[str, Any], valid: set[str], required: set[str]) -> None:
@@ -120,8 +152,14 @@ def find_project_root(start: Path | None = None) -> Path:
 
 
 def load_project(root: Path) -> ProjectConfig:
+    where = f"{root / 'pyproject.toml'} [tool.toolkit]"
     table = _read_toml(root / "pyproject.toml").get("tool", {}).get("toolkit", {})
-    _check_keys(f"{root / 'pyproject.toml'} [tool.toolkit]", table, PROJECT_KEYS, set())
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: must be a table of settings")
+    _check_keys(where, table, PROJECT_KEYS, set())
+    for key in PATH_KEYS:
+        if key in table:
+            _string(where, key, table[key])
     shared = os.environ.get("D2L_SHARED") or table.get("shared", "../shared")
     return ProjectConfig(
         root=root,
@@ -130,8 +168,17 @@ def load_project(root: Path) -> ProjectConfig:
         shared_dir=(root / shared).resolve(),
         cache_dir=root / table.get("cache", ".toolkit-cache"),
         build_dir=root / table.get("build", "build"),
-        cell_timeout=float(table.get("cell_timeout", 600)),
+        cell_timeout=_number(where, "cell_timeout (seconds)", table.get("cell_timeout", 600), minimum=1),
         po_dir=root / table.get("po", "po"),
+        max_output_bytes=int(
+            _number(
+                where,
+                "max_output_bytes",
+                table.get("max_output_bytes", 1_000_000),
+                minimum=1024,
+                integer=True,
+            )
+        ),
     )
 
 
@@ -140,43 +187,60 @@ def load_edition(directory: Path) -> Edition:
     table = _read_toml(path)
     _check_keys(str(path), table, EDITION_KEYS, EDITION_KEYS)
     tabs = table["tabs"]
-    if not isinstance(tabs, list) or not tabs or not all(isinstance(t, str) for t in tabs):
+    if not isinstance(tabs, list) or not tabs or not all(isinstance(t, str) and t for t in tabs):
         raise ConfigError(f'{path}: tabs must be a non-empty list of names, e.g. ["mxnet", "pytorch"]')
+    if len(set(tabs)) != len(tabs):
+        raise ConfigError(f"{path}: tabs must not repeat a name: {tabs}")
+    where = str(path)
     return Edition(
         id=directory.name,
-        language=str(table["language"]),
-        name=str(table["name"]),
-        repository=str(table["repository"]),
-        commit=str(table["commit"]),
-        basis=str(table["basis"]),
+        language=_string(where, "language", table["language"]),
+        name=_string(where, "name", table["name"]),
+        repository=_string(where, "repository", table["repository"]),
+        commit=_string(where, "commit", table["commit"]),
+        basis=_string(where, "basis", table["basis"]),
         tabs=tuple(tabs),
         directory=directory,
     )
 
 
 def load_editions(config: ProjectConfig) -> list[Edition]:
+    """Every edition directory; a directory without its edition.toml is an error (a deleted
+    metadata file must not silently drop an edition), hidden directories aside."""
     if not config.translations_dir.is_dir():
         raise ConfigError(f"{config.translations_dir}: the translations directory is missing")
-    return [
-        load_edition(d)
-        for d in sorted(config.translations_dir.iterdir())
-        if d.is_dir() and (d / "edition.toml").is_file()
+    directories = [
+        d for d in sorted(config.translations_dir.iterdir()) if d.is_dir() and not d.name.startswith(".")
     ]
+    for directory in directories:
+        if not (directory / "edition.toml").is_file():
+            raise ConfigError(
+                f"{directory / 'edition.toml'}: missing: every directory under {config.translations_dir} is "
+                f"an edition and needs one (keys: {', '.join(sorted(EDITION_KEYS))}); remove the directory "
+                "if it is not an edition"
+            )
+    return [load_edition(d) for d in directories]
 
 
 def load_lock(path: Path) -> Lock:
     table = _read_toml(path)
     _check_keys(str(path), table, {"revision", "file"}, {"revision", "file"})
     revisions = []
+    if not isinstance(table["revision"], list) or not isinstance(table["file"], list):
+        raise ConfigError(f"{path}: revision and file must be arrays of tables ([[revision]], [[file]])")
     for entry in table["revision"]:
-        _check_keys(f"{path} [[revision]]", entry, REVISION_KEYS, REVISION_KEYS - {"today", "date"})
+        where = f"{path} [[revision]]"
+        _check_keys(where, entry, REVISION_KEYS, REVISION_KEYS - {"today", "date"})
+        tabs = entry["tabs"]
+        if not isinstance(tabs, list) or not tabs or not all(isinstance(t, str) and t for t in tabs):
+            raise ConfigError(f"{where}: tabs must be a non-empty list of names")
         revisions.append(
             Revision(
-                entry["id"],
-                entry["commit"],
+                _string(where, "id", entry["id"]),
+                _string(where, "commit", entry["commit"]),
                 str(entry.get("date", "")),
-                tuple(entry["tabs"]),
-                bool(entry.get("today", False)),
+                tuple(tabs),
+                entry.get("today", False) is True,
             )
         )
     if sum(r.today for r in revisions) != 1:
@@ -185,6 +249,8 @@ def load_lock(path: Path) -> Lock:
     known = {r.id for r in revisions}
     for entry in table["file"]:
         _check_keys(f"{path} [[file]]", entry, FILE_KEYS, FILE_KEYS)
+        for key in FILE_KEYS:
+            _string(f"{path} [[file]]", key, entry[key])
         if entry["revision"] not in known:
             raise ConfigError(f"{path}: file {entry['path']} names unknown revision {entry['revision']}")
         files.append(LockedFile(entry["revision"], entry["path"], entry["corpus"], entry["sha256"]))
