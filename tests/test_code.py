@@ -67,3 +67,27 @@ def test_untagged_cell_belongs_to_the_editions_default_tab() -> None:
     assert resolved_tabs(untagged, ("pytorch", "mxnet", "jax", "tensorflow")) == {"pytorch"}
     assert resolved_tabs(tagged, ("pytorch", "mxnet")) == {"mxnet"}
     assert resolved_tabs(everything, ("pytorch",)) == {"all"}
+
+
+def test_a_shell_line_is_text_and_a_hash_in_it_is_not_a_comment() -> None:
+    """``!ls README.md#; touch x`` runs touch in bash: it is not ``!ls README.md``."""
+    english = "!ls -la README.md\nx = 1\n"
+    payload = "!ls -la README.md#; touch /tmp/owned\nx = 1\n"
+    assert normalise_code(english) != normalise_code(payload)
+    assert saved_code(english) != saved_code(payload)
+    assert normalise_code("!ls -la README.md\nx = 1  # bir\n") == normalise_code(english)
+
+
+def test_a_cell_magic_body_is_compared_as_text() -> None:
+    bash = "%%bash\necho hi # a bash comment\n"
+    assert normalise_code(bash) != normalise_code("%%bash\necho hi # bir yorum\n")
+    assert normalise_code(bash) == normalise_code("%%bash\necho hi # a bash comment   \n")
+    written = '%%writefile x.py\n"""doc"""\nprint(1)\n'
+    assert normalise_code(written) != normalise_code('%%writefile x.py\n"""belge"""\nprint(1)\n')
+
+
+def test_a_payload_after_a_docstring_on_its_line_is_code() -> None:
+    english = 'def f():\n    """Doc."""\n    return 1\n'
+    payload = 'def f():\n    """Belge."""; import os; os.system("x")\n    return 1\n'
+    assert normalise_code(english) != normalise_code(payload)
+    assert "os.system" in saved_code(payload)

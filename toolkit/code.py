@@ -4,8 +4,11 @@ Translators may translate comments and docstrings; that is not code drift. So ce
 compared on their *normalised* code:
 
 - ``normalise_code`` drops comments and docstrings and ignores formatting, by comparing the
-  Python AST (IPython lines such as ``!ls`` or ``%timeit f()`` are kept as opaque statements).
-  Code that does not parse falls back to the token stream without comments.
+  Python AST. IPython lines such as ``!ls`` or ``%timeit f()`` are kept as opaque statements
+  holding their whole text: a shell line is not Python, ``#`` does not start a comment there
+  (``!ls README.md#; touch x`` runs ``touch``). A cell magic cell (``%%bash``,
+  ``%%writefile``) is compared as text, line by line. Code that does not parse falls back to
+  the token stream without comments.
 - ``saved_code`` is stricter, for ``#@save`` cells that go into the d2l library: the text must
   match line for line, only comments and docstrings may differ.
 
@@ -27,18 +30,72 @@ ALL_TABS = "all"
 _MAGIC_PREFIXES = ("!", "%")
 
 
+def is_magic_line(line: str) -> bool:
+    """An IPython line magic or shell escape (``!ls``, ``%timeit f()``): not Python."""
+    return line.lstrip().startswith(_MAGIC_PREFIXES)
+
+
+def is_cell_magic(code: str) -> bool:
+    """A cell whose first line is a cell magic (``%%bash``, ``%%writefile x.py``): its body is
+    another language or a file's text, not Python."""
+    first = next((line for line in code.splitlines() if line.strip()), "")
+    return first.lstrip().startswith("%%")
+
+
+def blank_magics(code: str) -> str:
+    """IPython lines become blanks of the same length, so ``tokenize`` sees only Python and
+    columns and line numbers stay where they were."""
+    out = []
+    for line in code.splitlines(keepends=True):
+        if is_magic_line(line):
+            body = line.rstrip("\r\n")
+            out.append(" " * len(body) + line[len(body) :])
+        else:
+            out.append(line)
+    return "".join(out)
+
+
+def shell_comment_start(line: str) -> int | None:
+    """Where a shell comment starts, by the shell's rule: a ``#`` that begins a word (at the
+    start or after a blank), outside quotes. ``README.md#; touch x`` has none: that ``#`` is
+    inside a word, so ``touch`` runs."""
+    quote = ""
+    escaped = False
+    word_start = True  # at the start of the line or after an unquoted, unescaped blank
+    for index, char in enumerate(line):
+        if escaped:
+            escaped, word_start = False, False
+        elif char == "\\" and quote != "'":
+            escaped, word_start = True, False
+        elif quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote, word_start = char, False
+        elif char == "#" and word_start:
+            return index
+        else:
+            word_start = char in " \t"
+    return None
+
+
 def _shield_magics(code: str) -> str:
-    """Turn IPython magics into string statements so the code parses as Python."""
+    """Turn IPython lines into string statements holding their text up to a shell comment, so
+    the code parses as Python and a change anywhere else on a shell line is a change of code."""
     lines = []
     for line in code.splitlines():
         stripped = line.lstrip()
-        if stripped.startswith(_MAGIC_PREFIXES):
+        if is_magic_line(line):
             indent = line[: len(line) - len(stripped)]
-            magic = stripped[: _comment_columns(stripped).get(1, len(stripped))].rstrip()
-            lines.append(f"{indent}__ipython_magic__({magic!r})")
+            comment = shell_comment_start(stripped)
+            command = stripped[:comment] if comment is not None else stripped
+            lines.append(f"{indent}__ipython_magic__({command.rstrip()!r})")
         else:
             lines.append(line)
     return "\n".join(lines)
+
+
+def _text_lines(code: str) -> str:
+    return "\n".join(line.rstrip() for line in code.strip("\n").splitlines())
 
 
 _DOCSTRING_OWNERS = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -95,6 +152,8 @@ def _tokens_without_comments(code: str) -> str:
 @lru_cache(maxsize=4096)
 def normalise_code(code: str) -> str:
     """A canonical form of ``code`` that ignores comments, docstrings and formatting."""
+    if is_cell_magic(code):
+        return "text:" + _text_lines(code)
     try:
         tree = ast.parse(_shield_magics(code))
     except (SyntaxError, ValueError):
@@ -105,18 +164,31 @@ def normalise_code(code: str) -> str:
 
 @lru_cache(maxsize=4096)
 def saved_code(code: str) -> str:
-    """The lines of ``code`` without comments and docstrings, otherwise exact (``#@save``)."""
+    """The lines of ``code`` without comments and docstrings, otherwise exact (``#@save``).
+
+    A line that holds a docstring and another statement (``\"\"\"doc\"\"\"; payload``) is kept:
+    the payload is code."""
+    if is_cell_magic(code):
+        return _text_lines(code)
     docstring_lines: set[int] = set()
     try:
         tree = ast.parse(_shield_magics(code))
     except (SyntaxError, ValueError):
         tree = None
     if tree is not None:
-        for node in ast.walk(tree):
-            docstring = _docstring_of(node)
-            if docstring is not None:
-                end = docstring.end_lineno or docstring.lineno
-                docstring_lines.update(range(docstring.lineno, end + 1))
+        docstrings = [d for d in map(_docstring_of, ast.walk(tree)) if d is not None]
+        statement_lines = {
+            line
+            for node in ast.walk(tree)
+            # simple statements only: a class or def spans its own docstring's lines
+            if isinstance(node, ast.stmt)
+            and not hasattr(node, "body")
+            and not any(node is d for d in docstrings)
+            for line in range(node.lineno, (node.end_lineno or node.lineno) + 1)
+        }
+        for docstring in docstrings:
+            end = docstring.end_lineno or docstring.lineno
+            docstring_lines.update(set(range(docstring.lineno, end + 1)) - statement_lines)
     kept: list[str] = []
     comment_columns = _comment_columns(code)
     for number, line in enumerate(code.splitlines(), start=1):
@@ -132,9 +204,10 @@ def saved_code(code: str) -> str:
 
 
 def _comment_columns(code: str) -> dict[int, int]:
+    """Where each Python comment starts (shell lines have none: ``#`` is bash's there)."""
     columns: dict[int, int] = {}
     try:
-        for token in tokenize.generate_tokens(io.StringIO(code).readline):
+        for token in tokenize.generate_tokens(io.StringIO(blank_magics(code)).readline):
             if token.type == tokenize.COMMENT and token.string.strip() != "#@save":
                 columns[token.start[0]] = token.start[1]
     except (tokenize.TokenError, IndentationError, SyntaxError):

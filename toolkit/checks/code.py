@@ -12,8 +12,16 @@ from toolkit.model import CodeCell
 
 
 def code_diff(en: str, tr: str) -> str:
-    lines = difflib.unified_diff(en.splitlines(), tr.splitlines(), "english", "translation", lineterm="", n=1)
-    return "\n".join(list(lines)[2:])
+    """The differing lines, comments and docstrings aside; when those hide the difference
+    (``\"\"\"doc\"\"\"; payload`` on one line), the raw lines: a reviewer always sees what changed."""
+    for ours, theirs in ((saved_code(en), saved_code(tr)), (en, tr)):
+        lines = difflib.unified_diff(
+            ours.splitlines(), theirs.splitlines(), "english", "translation", lineterm="", n=1
+        )
+        shown = "\n".join(list(lines)[2:])
+        if shown:
+            return shown
+    return ""
 
 
 @rule("C001", "code-cell-missing", "error")
@@ -62,7 +70,7 @@ def code_cell_changed(context: CheckContext) -> Iterable[Finding]:
                 tr_unit,
                 f"code differs from English line {en.span.start} (beyond comments and docstrings)",
                 hint="restore the English code; translate only comments and docstrings",
-                detail=code_diff(saved_code(en.code), saved_code(tr.code)),
+                detail=code_diff(en.code, tr.code),
             )
 
 
@@ -84,7 +92,7 @@ def saved_cell_changed(context: CheckContext) -> Iterable[Finding]:
                 tr_unit,
                 f"#@save cell differs in layout from English line {en.span.start}",
                 hint="#@save cells must match English exactly; only comments and docstrings may be translated",
-                detail=code_diff(saved_code(en.code), saved_code(tr.code)),
+                detail=code_diff(en.code, tr.code),
             )
 
 

@@ -14,6 +14,7 @@ import io
 import tokenize
 from dataclasses import dataclass
 
+from toolkit.code import blank_magics, is_cell_magic
 from toolkit.model import (
     Block,
     CodeCell,
@@ -110,24 +111,12 @@ def _empty_cell_position(source: str, cursor: int) -> int:
     return position
 
 
-def _shield(code: str) -> str:
-    """IPython lines (``!ls``, ``%timeit``) become blanks of the same length, for tokenize."""
-    out = []
-    for line in code.splitlines(keepends=True):
-        stripped = line.lstrip()
-        if stripped.startswith(("!", "%")):
-            body = line.rstrip("\r\n")
-            out.append(" " * len(body) + line[len(body) :])
-        else:
-            out.append(line)
-    return "".join(out)
-
-
 def _code_segments(cell: CodeCell) -> Split:
     """Comments (after ``#`` and one space) and docstring bodies of a code cell's source."""
     source = cell.source
     offset = source.find(cell.code) if cell.code else -1
-    if offset < 0:
+    if offset < 0 or is_cell_magic(cell.code):
+        # a %%bash or %%writefile body is not Python: no comment in it is a translatable segment
         return Split((source,), ())
     lines = cell.code.splitlines(keepends=True)
     starts = [0]
@@ -135,7 +124,7 @@ def _code_segments(cell: CodeCell) -> Split:
         starts.append(starts[-1] + len(line))
     spans: list[tuple[int, int]] = []
     try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(_shield(cell.code)).readline))
+        tokens = list(tokenize.generate_tokens(io.StringIO(blank_magics(cell.code)).readline))
     except (tokenize.TokenError, SyntaxError, IndentationError):
         return Split((source,), ())
     previous = tokenize.NEWLINE
