@@ -1,7 +1,9 @@
 """Shared test helpers: where the corpus is, and fixture-file handling.
 
-``UPDATE_FIXTURES=1 pytest tests/test_parser.py`` rewrites the expected sections of the
-fixture files from the current output; review the diff before committing it.
+``pytest --force-regen`` rewrites the expected sections of the fixture files from the current
+output (as pytest-regressions' option of that name does) and fails every case it changed, so
+a regeneration is never a silent pass; review the diff before committing it. Without the
+option a fixture test only compares.
 """
 
 from __future__ import annotations
@@ -35,6 +37,58 @@ def corpus_translations() -> list[ChapterJob]:
     if not (CORPUS / "MANIFEST.tsv").is_file():
         return []
     return corpus_jobs(CORPUS)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--force-regen",
+        action="store_true",
+        default=False,
+        help="rewrite the expected sections of fixture files from the current output (cases that change fail)",
+    )
+
+
+class FixtureRegen:
+    """Collects the produced output of every fixture case; at the end of the session, writes
+    back the files in which a case changed (only under --force-regen)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.produced: dict[Path, dict[int, str]] = {}
+
+    def check(self, path: Path, line: int, expected: str, produced: str) -> None:
+        """Assert ``produced`` equals ``expected``; under --force-regen record it and fail."""
+        if produced.rstrip("\n") == expected.rstrip("\n"):
+            return
+        if not self.enabled:
+            assert produced.rstrip("\n") == expected.rstrip("\n")
+        self.produced.setdefault(path, {})[line] = produced
+        pytest.fail(f"{path.name}:{line}: expected section regenerated (--force-regen); review the diff")
+
+    def write(self) -> None:
+        from markdown_it.utils import read_fixture_file
+
+        for path, changed in self.produced.items():
+            cases = [
+                (title, given, changed.get(line, expected))
+                for line, title, given, expected in read_fixture_file(path)
+            ]
+            rewrite_fixture(path, cases)
+
+
+_REGEN: FixtureRegen | None = None
+
+
+@pytest.fixture(scope="session")
+def fixture_regen(request: pytest.FixtureRequest) -> FixtureRegen:
+    global _REGEN
+    _REGEN = FixtureRegen(bool(request.config.getoption("--force-regen")))
+    return _REGEN
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _REGEN is not None and _REGEN.enabled:
+        _REGEN.write()
 
 
 def rewrite_fixture(path: Path, cases: list[tuple[str, str, str]]) -> None:

@@ -6,11 +6,10 @@ Each case is ``title / . / markdown / . / model dump / .``; the dump is
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, rewrite_fixture
+from conftest import FIXTURES, FixtureRegen
 from markdown_it.utils import read_fixture_file
 
 from toolkit.model import describe, render_source
@@ -31,14 +30,7 @@ def dump(given: str) -> str:
 
 
 @pytest.mark.parametrize(("path", "line", "title", "given", "expected"), CASES)
-def test_parser_fixture(path: Path, line: int, title: str, given: str, expected: str) -> None:
-    assert dump(given).rstrip("\n") == expected.rstrip("\n")
-
-
-def test_update_fixtures() -> None:
-    """Regenerates expected sections when UPDATE_FIXTURES=1 (a no-op otherwise)."""
-    if os.environ.get("UPDATE_FIXTURES") != "1":
-        return
-    for path in FILES:
-        cases = [(title, given, dump(given)) for _, title, given, _ in read_fixture_file(path)]
-        rewrite_fixture(path, cases)
+def test_parser_fixture(
+    path: Path, line: int, title: str, given: str, expected: str, fixture_regen: FixtureRegen
+) -> None:
+    fixture_regen.check(path, line, expected, dump(given))

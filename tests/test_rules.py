@@ -7,11 +7,10 @@ least one case (``test_every_rule_has_a_case``).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, rewrite_fixture
+from conftest import FIXTURES, FixtureRegen
 from markdown_it.utils import read_fixture_file
 
 from toolkit.align import align_chapters
@@ -22,9 +21,9 @@ from toolkit.parser import parse_chapter
 
 FILES = sorted((FIXTURES / "checks").glob("*.md"))
 CASES = [
-    pytest.param(path, title, given, expected, id=f"{path.stem}:{title[:50]}")
+    pytest.param(path, line, title, given, expected, id=f"{path.stem}:{title[:50]}")
     for path in FILES
-    for _, title, given, expected in read_fixture_file(path)
+    for line, title, given, expected in read_fixture_file(path)
 ]
 DETECTOR = LanguageDetector()
 
@@ -49,15 +48,17 @@ def run_case(given: str) -> str:
     return "\n".join(f"{f.code} {f.line}" for f in run_rules(context))
 
 
-@pytest.mark.parametrize(("path", "title", "given", "expected"), CASES)
-def test_rule_case(path: Path, title: str, given: str, expected: str) -> None:
-    assert run_case(given).strip() == expected.strip()
+@pytest.mark.parametrize(("path", "line", "title", "given", "expected"), CASES)
+def test_rule_case(
+    path: Path, line: int, title: str, given: str, expected: str, fixture_regen: FixtureRegen
+) -> None:
+    fixture_regen.check(path, line, expected.strip(), run_case(given).strip())
 
 
 def test_every_rule_has_a_case() -> None:
     covered = {
         line.split()[0]
-        for _, _, _, expected in (c.values for c in CASES)
+        for _, _, _, _, expected in (c.values for c in CASES)
         for line in expected.splitlines()
         if line
     }
@@ -78,9 +79,25 @@ def test_every_rule_has_a_case() -> None:
     assert not missing, f"rules without a fixture case: {sorted(missing)}"
 
 
-def test_update_fixtures() -> None:
-    """Regenerates expected sections when UPDATE_FIXTURES=1 (a no-op otherwise)."""
-    if os.environ.get("UPDATE_FIXTURES") != "1":
-        return
-    for path in FILES:
-        rewrite_fixture(path, [(t, g, run_case(g)) for _, t, g, _ in read_fixture_file(path)])
+def test_code_change_findings_always_show_the_differing_lines() -> None:
+    from toolkit.checks.code import code_diff
+
+    english = 'def f():\n    """Doc."""\n    return 1\n'
+    payload = 'def f():\n    """Belge."""; import os; os.system("x")\n    return 1\n'
+    assert 'os.system("x")' in code_diff(english, payload)
+    assert "+!ls README.md#; touch x" in code_diff("!ls README.md\n", "!ls README.md#; touch x\n")
+
+
+def test_fixture_regeneration_is_explicit_and_a_mismatch_fails(tmp_path: Path) -> None:
+    from conftest import FixtureRegen
+
+    with pytest.raises(AssertionError):
+        FixtureRegen(enabled=False).check(tmp_path / "x.md", 1, "C001 3", "C002 3")
+    fixture = tmp_path / "case.md"
+    fixture.write_text("a case\n.\ninput\n.\nold\n.\n", encoding="utf-8")
+    regen = FixtureRegen(enabled=True)
+    with pytest.raises(pytest.fail.Exception):
+        regen.check(fixture, 1, "old", "new")
+    regen.write()
+    assert fixture.read_text("utf-8") == "a case\n.\ninput\n.\nnew\n.\n"
+    FixtureRegen(enabled=False).check(fixture, 1, "new", "new\n")  # equal: passes

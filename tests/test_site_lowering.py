@@ -3,17 +3,16 @@
 Each case is ``title / . / chapter / . / lowered markdown / .``, lowered as page
 ``en/chapter_x/page.md`` numbered 3.2, with one label on another page (``sec_other``) and, for
 every executable cell, a stored stdout naming the framework and the cell's line.
-UPDATE_FIXTURES=1 rewrites the expected sections (review the diff).
+`pytest --force-regen` rewrites the expected sections (review the diff).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, rewrite_fixture
+from conftest import FIXTURES, FixtureRegen
 from markdown_it.utils import read_fixture_file
 
 from toolkit.model import CodeCell, iter_blocks
@@ -72,15 +71,10 @@ CASES = [
 
 
 @pytest.mark.parametrize(("line", "title", "given", "expected"), CASES)
-def test_lowering_fixture(line: int, title: str, given: str, expected: str) -> None:
-    assert lower(given).rstrip("\n") == expected.rstrip("\n")
-
-
-def test_update_fixtures() -> None:
-    """Regenerates expected sections when UPDATE_FIXTURES=1 (a no-op otherwise)."""
-    if os.environ.get("UPDATE_FIXTURES") != "1":
-        return
-    rewrite_fixture(FILE, [(title, given, lower(given)) for _, title, given, _ in read_fixture_file(FILE)])
+def test_lowering_fixture(
+    line: int, title: str, given: str, expected: str, fixture_regen: FixtureRegen
+) -> None:
+    fixture_regen.check(FILE, line, expected, lower(given))
 
 
 CELL = "# T\n\n```{.python .input}\n#@tab all\nprint(2)\n```\n"
