@@ -84,6 +84,7 @@ class InlineFacts:
     slide_marks: int = 0
     literal_markup: tuple[tuple[int, str], ...] = ()  # (line, the literal text around it)
     joined_sentences: tuple[tuple[int, str], ...] = ()  # (line, excerpt) e.g. "합니다.간단한"
+    html: tuple[tuple[int, str], ...] = ()  # (line, raw inline HTML tag) e.g. "<script>"
 
 
 @dataclass(frozen=True)
@@ -303,6 +304,7 @@ def describe_block(block: Block, indent: str = "") -> list[str]:
         if inline.slide_marks:
             facts.append(f"slides={inline.slide_marks}")
         facts += [f"literal@{line}={text!r}" for line, text in inline.literal_markup]
+        facts += [f"html@{line}={tag!r}" for line, tag in inline.html]
         if facts:
             lines.append(f"{indent}  " + " ".join(facts))
     if isinstance(block, TabBlock):

@@ -1,5 +1,5 @@
 """Imports every rule family so that ``RULES`` is complete."""
 
-from toolkit.checks import code, content, labels, language, markup, parse, staleness, tabs
+from toolkit.checks import code, content, labels, language, markup, parse, staleness, tabs, unsafe
 
-__all__ = ["code", "content", "labels", "language", "markup", "parse", "staleness", "tabs"]
+__all__ = ["code", "content", "labels", "language", "markup", "parse", "staleness", "tabs", "unsafe"]

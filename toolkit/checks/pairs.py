@@ -49,6 +49,7 @@ def merge_facts(facts: list[InlineFacts]) -> InlineFacts:
         slide_marks=sum(f.slide_marks for f in facts),
         literal_markup=tuple(x for f in facts for x in f.literal_markup),
         joined_sentences=tuple(x for f in facts for x in f.joined_sentences),
+        html=tuple(x for f in facts for x in f.html),
     )
 
 

@@ -239,6 +239,7 @@ class _Builder:
         numbers: list[str] = []
         literal: list[tuple[int, str]] = []
         joined: list[tuple[int, str]] = []
+        raw_html: list[tuple[int, str]] = []
         emphasis = slides = 0
         for inline in inline_tokens:
             line = (inline.map[0] if inline.map else 0) + 1
@@ -271,12 +272,17 @@ class _Builder:
                 elif kind == "image":
                     links.append(Link(str(child.attrGet("src") or ""), child.content, line, True))
                     words.append(child.content)
+                    # an image's alt text keeps its raw HTML as tokens of its own
+                    raw_html.extend(
+                        (line, c.content) for c in child.children or [] if c.type == "html_inline"
+                    )
                 elif kind in ("em_open", "strong_open"):
                     emphasis += 1
                 elif kind == "d2l_slide_open":
                     slides += 1
                 elif kind == "html_inline":
                     words.append(" ")
+                    raw_html.append((line, child.content))
             words.append("\n")
         plain = re.sub(r"[ \t]+", " ", "".join(words)).strip()
         return InlineFacts(
@@ -290,6 +296,7 @@ class _Builder:
             slide_marks=slides,
             literal_markup=tuple(literal),
             joined_sentences=tuple(joined),
+            html=tuple(raw_html),
         )
 
     @staticmethod

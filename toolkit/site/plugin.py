@@ -8,8 +8,12 @@ Invariants:
 - ``on_config`` reads the project and lowers every page once; the navigation is the book's,
   one section per language, and every page sees only its own language's section.
 - The search index Material writes for the whole site is split into one index per language
-  (``<lang>/search/search_index.json``) and each page's search looks only at its own; Korean
-  words are also indexed without their particles (see ``toolkit.site.search``).
+  (``<lang>/search/search_index.json``) and each page's search looks only at its own (what
+  makes Korean and Indonesian searchable is said in ``toolkit.site.search``).
+- Every page's HTML goes through the allow-list sanitiser (``toolkit.site.sanitise``) after
+  Markdown and before the theme: no script, event handler or ``javascript:`` URL a translation
+  carries reaches a reader. The one exception is the root redirect page, which is ours alone
+  (its script holds nothing but the language codes).
 - The build never executes code: outputs come from ``build/cells`` (``toolkit run-cells``).
 - Images the repository lacks are named once at the end of the build (INFO), not once per
   page and language.
@@ -37,11 +41,13 @@ from mkdocs.utils.templates import TemplateContext
 
 from toolkit.config import ConfigError, ProjectConfig, find_project_root, load_project
 from toolkit.site.book import LANGUAGES, Book, SiteOptions, build_book, page_url
+from toolkit.site.sanitise import sanitise_html
 from toolkit.site.search import split_search_index
 
 log = logging.getLogger("mkdocs.plugins.d2l-i18n")
 THEME_DIR = Path(__file__).with_name("theme")
 MATHJAX_FILES = ("tex-chtml.js",)
+ROOT_PAGE = "index.md"
 
 
 class ShowSwitcher(list[dict[str, str]]):
@@ -130,7 +136,7 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
                 for target, source in page.images:
                     if files.get_file_from_path(target) is None:
                         files.append(File.generated(config, target, abs_src_path=str(source)))
-        files.append(File.generated(config, "index.md", content=self._root_page()))
+        files.append(File.generated(config, ROOT_PAGE, content=self._root_page()))
         mathjax = _mathjax_root()
         if mathjax is None:
             raise PluginError("d2l-i18n: MathJax is not installed (pip install django-static-mathjax)")
@@ -171,6 +177,11 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
                 pages[-1].next_page = None
             self.navs[site.language] = Navigation(list(item.children), pages)
         return nav
+
+    def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        if page.file.src_uri == ROOT_PAGE:
+            return html  # the redirect script is generated here from language codes only
+        return sanitise_html(html)
 
     def on_page_context(
         self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
