@@ -538,8 +538,8 @@ def po_group() -> None:
                 edition's English basis (headings, paragraphs, list items, table cells,
                 captions, :begin_tab: prose, code comments and docstrings), msgstr = the
                 aligned translation; English changed since the basis -> fuzzy.
-    po import   rebuilds translations/<edition>/<chapter>.md from the English skeleton and
-                the PO file: structure, code, labels and tabs come from English.
+    po import   puts the PO file's words into translations/<edition>/<chapter>.md: only
+                words change; structure, code, labels and tabs stay as they are.
     """
 
 
@@ -547,11 +547,11 @@ def po_group() -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--edition", "-e", "editions", multiple=True, help="Only this edition (repeatable).")
 def po_export(paths: tuple[Path, ...], editions: tuple[str, ...]) -> None:
-    """Write one PO file per edition and chapter, and say which blocks cannot round-trip.
+    """Write one PO file per edition and chapter, and say which blocks it cannot change.
 
-    Export then import with no edits gives back each markdown file byte for byte where the
-    translation aligns with its English; every block where it does not is listed as
-    `path:line: why` (the file is still exported).
+    Export then import with no edit changes no byte. A translated block whose markup differs
+    from its English (or that has no English counterpart) is outside the catalog: import
+    leaves it as it is; each is listed as `path:line: why` (the file is still exported).
     """
     from toolkit.po.project import project_catalogs
 
@@ -564,7 +564,9 @@ def po_export(paths: tuple[Path, ...], editions: tuple[str, ...]) -> None:
             found.catalog.save(str(target))
             c = found.counts
             state = (
-                "round-trips" if not found.problems else f"{len(found.problems)} block(s) do not round-trip"
+                "every block reachable"
+                if not found.problems
+                else f"{len(found.problems)} block(s) outside the catalog (import leaves them as they are)"
             )
             click.echo(
                 f"{target.relative_to(config.root)}: {c.translated} translated, {c.fuzzy} fuzzy, "
@@ -586,13 +588,22 @@ def po_export(paths: tuple[Path, ...], editions: tuple[str, ...]) -> None:
     "-e",
     "editions",
     multiple=True,
-    help="Only this edition's PO files (default: all under po/).",
+    help="Only this edition's PO files (default: all under po/); a PO file of another edition is an error.",
 )
 @click.option(
     "--check", is_flag=True, help="Write nothing; exit 1 if an import would change a markdown file."
 )
 def po_import(po_files: tuple[Path, ...], editions: tuple[str, ...], check: bool) -> None:
-    """Rebuild translated markdown from the English skeleton plus PO files."""
+    """Put the PO files' words into the translated markdown.
+
+    \b
+    Only words change: a block whose markup differs from English, and a msgstr that would
+    add or remove structure (a fence, a heading, a tab marker, a label, a role, math, raw
+    HTML) are left as they are; each refused msgstr is named with the PO file's line (exit 1).
+    An empty msgstr keeps the translation's words. With no edit, nothing changes.
+    A malformed PO file, one of another edition or chapter, or an entry whose msgctxt the
+    chapter does not have: exit 2 and nothing is written.
+    """
     from toolkit.po.project import import_file
 
     with user_errors():
@@ -605,22 +616,30 @@ def po_import(po_files: tuple[Path, ...], editions: tuple[str, ...], check: bool
         )
         if not files:
             raise ConfigError(f"no PO files under {config.po_dir}: run `toolkit po export` first")
-        changed = 0
-        for po_file in files:
-            imported = import_file(config, po_file)
-            target = config.translations_dir / imported.edition / imported.chapter
-            new = imported.text.encode("utf-8")
-            if target.is_file() and target.read_bytes() == new:
-                click.echo(f"{target.relative_to(config.root)}: unchanged")
-                continue
-            changed += 1
-            if check:
-                click.echo(f"{target.relative_to(config.root)}: would change")
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(new)
-            click.echo(f"{target.relative_to(config.root)}: updated from {po_file}")
-        sys.exit(1 if check and changed else 0)
+        # every file is read and checked before anything is written: an error writes nothing
+        imports = [(po_file, import_file(config, po_file, editions)) for po_file in files]
+    changed = refused = 0
+    for po_file, imported in imports:
+        target = config.translations_dir / imported.edition / imported.chapter
+        shown = target.relative_to(config.root)
+        for refusal in imported.refused:
+            refused += 1
+            click.echo(
+                f"{_shown(po_file)}:{refusal.po_line}: {refusal.msgctxt}: refused, {shown}:{refusal.line} "
+                f"left as it was: {refusal.reason}"
+            )
+        new = imported.text.encode("utf-8")
+        if target.is_file() and target.read_bytes() == new:
+            click.echo(f"{shown}: unchanged")
+            continue
+        changed += 1
+        if check:
+            click.echo(f"{shown}: would change")
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(new)
+        click.echo(f"{shown}: updated from {_shown(po_file)}")
+    sys.exit(1 if refused or (check and changed) else 0)
 
 
 @main.command("status")

@@ -8,25 +8,68 @@ Invariants:
 - ``msgid`` is today's English for that segment; where English changed since the basis the
   entry is ``#, fuzzy`` with the basis English as ``#| msgid``. ``msgstr`` is the aligned
   translation, empty where the translation is missing or still in English.
-- ``import_catalog(skeleton, catalog)`` writes the skeleton's frames with the catalog's
-  words: structure, code, labels and tab blocks come from English, so drift cannot come back.
-  An empty ``msgstr`` keeps the skeleton's English words.
-- Round trip: ``import_catalog(basis, export_catalog(...))`` gives back the translated file
-  byte for byte when every block aligns with the basis and differs from it only in words;
-  ``round_trip_problems`` names every block where that does not hold, and why.
+- ``import_catalog(skeleton, catalog, translation)`` changes only words. Each translated
+  block whose frame equals its English block's frame gets the catalog's words put into its
+  own frame; every other byte of the translation stays as it is. An empty ``msgstr`` keeps
+  the translation's current words (never English over a translation). So export then import
+  with no edit gives back every file byte for byte, whatever drift it has (tested on the
+  whole book); ``unreachable_blocks`` names the blocks the catalog cannot change, and why.
+- A ``msgstr`` can change words, not structure: a block whose new text parses into other
+  blocks (a fence, a heading, ``:begin_tab:``, a ``:label:`` line), changes roles, math, code
+  or adds raw HTML or active content its English and its current text lack is *refused*
+  (``Refusal``, with the PO line) and left as it was. Without a translation file the
+  skeleton's blocks are the targets (a new chapter), under the same rules.
+- A catalog entry whose ``msgctxt`` the skeleton does not have is a ``CatalogError``: the PO
+  file belongs to another chapter or revision, and nothing is imported.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import polib
 
 from toolkit.align import Alignment, align_chapters
-from toolkit.model import Attributes, Blank, Block, Chapter, CodeCell, Heading, Other, TabBlock, iter_blocks
+from toolkit.checks.unsafe import active_content, raw_tags
+from toolkit.code import normalise_code
+from toolkit.model import (
+    Attributes,
+    Blank,
+    Block,
+    Chapter,
+    CodeCell,
+    Heading,
+    Other,
+    TabBlock,
+    block_inline,
+    iter_blocks,
+)
 from toolkit.po.segments import KIND_NAMES, Split, split_block
+
+NEW_CONTEXT = "new/"  # entries for English blocks added since the basis (import ignores them)
+
+
+class CatalogError(Exception):
+    """A catalog that does not belong to the chapter it is imported into."""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A block whose catalog words would change structure: left as it was."""
+
+    po_line: int
+    msgctxt: str
+    line: int  # the block's line in the file written
+    reason: str
+
+
+@dataclass(frozen=True)
+class Imported:
+    text: str
+    refused: tuple[Refusal, ...]
 
 PLURAL_FORMS = {
     "ko": "nplurals=1; plural=0;",
@@ -76,6 +119,7 @@ def block_contexts(chapter: Chapter) -> dict[int, str]:
     contexts: dict[int, str] = {}
     section = "top"
     ordinals: dict[str, int] = {}
+    seen_sections: dict[str, int] = {}
     leaves = _leaves(chapter)
     for index, block in enumerate(leaves):
         kind = KIND_NAMES.get(type(block))
@@ -86,6 +130,10 @@ def block_contexts(chapter: Chapter) -> dict[int, str]:
                 assert isinstance(following, Attributes)
                 label = next((r.target for r in following.roles if r.name == "label"), "")
             section = label or _slug(block.text)
+            # two headings of one name ("Operations" twice) must not share their entries
+            seen_sections[section] = seen_sections.get(section, 0) + 1
+            if seen_sections[section] > 1:
+                section = f"{section}-{seen_sections[section]}"
             ordinals = {}
         if kind is None:
             continue
@@ -196,65 +244,173 @@ def _append_stale(
         for position, segment in enumerate(split_block(block).segments):
             if not segment.strip():
                 continue
-            entry = polib.POEntry(msgctxt=f"new/{number}.{position + 1}", msgid=segment, msgstr="")
+            entry = polib.POEntry(msgctxt=f"{NEW_CONTEXT}{number}.{position + 1}", msgid=segment, msgstr="")
             entry.occurrences = [(today.path, str(block.span.start))]
             entry.comment = "added in English since the translation's basis (stale)"
             catalog.append(entry)
 
 
-def import_catalog(skeleton: Chapter, catalog: polib.POFile) -> str:
-    """The translated chapter: the skeleton's frames with the catalog's words."""
-    words = {entry.msgctxt: entry.msgstr for entry in catalog if entry.msgctxt and not entry.obsolete}
+def skeleton_contexts(skeleton: Chapter) -> set[str]:
+    """Every ``msgctxt`` an export of ``skeleton`` can hold."""
     contexts = block_contexts(skeleton)
-    out: list[str] = []
+    return {
+        f"{contexts[block.span.start]}.{position + 1}"
+        for block in _leaves(skeleton)
+        if block.span.start in contexts
+        for position in range(len(split_block(block).segments))
+    }
+
+
+def import_catalog(
+    skeleton: Chapter,
+    catalog: polib.POFile,
+    translation: Chapter | None = None,
+    skeleton_tabs: tuple[str, ...] = (),
+    tabs: tuple[str, ...] = (),
+) -> Imported:
+    """The chapter with the catalog's words: ``translation`` changed only where the catalog
+    says other words, or the skeleton filled with them when there is no translation yet."""
+    known = skeleton_contexts(skeleton)
+    unknown = sorted(
+        {
+            e.msgctxt
+            for e in catalog
+            if e.msgctxt and not e.obsolete and not e.msgctxt.startswith(NEW_CONTEXT) and e.msgctxt not in known
+        }
+    )
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        raise CatalogError(
+            f"{len(unknown)} entr{'y' if len(unknown) == 1 else 'ies'} with a msgctxt this chapter's English "
+            f"does not have ({shown}): the file belongs to another chapter or revision"
+        )
+    entries = {e.msgctxt: e for e in catalog if e.msgctxt and not e.obsolete}
+    base = translation if translation is not None else skeleton
+    targets = (
+        _paired(align_chapters(skeleton, translation, skeleton_tabs, tabs))
+        if translation is not None
+        else {block.span.start: block for block in _leaves(skeleton)}
+    )
+    contexts = block_contexts(skeleton)
+    replacements: dict[int, str] = {}  # id(block) -> its new source
+    refused: list[Refusal] = []
     for block in _leaves(skeleton):
         context = contexts.get(block.span.start)
-        split = split_block(block)
-        if context is None or not split.segments:
-            out.append(block.source if not isinstance(block, TabBlock) else "")
+        target = targets.get(block.span.start)
+        english = split_block(block)
+        if context is None or target is None or not english.segments:
             continue
-        chosen = tuple(words.get(f"{context}.{i + 1}") or segment for i, segment in enumerate(split.segments))
-        out.append(split.join(chosen))
+        theirs = split_block(target)
+        if theirs.frame != english.frame:
+            continue  # not reachable by the catalog: left exactly as it is
+        chosen = []
+        for position, current in enumerate(theirs.segments):
+            entry = entries.get(f"{context}.{position + 1}")
+            chosen.append(entry.msgstr if entry is not None and entry.msgstr else current)
+        if tuple(chosen) == theirs.segments:
+            continue
+        rebuilt = theirs.join(tuple(chosen))
+        reason = structure_change(target, rebuilt, block)
+        if reason is not None:
+            first = next(
+                entries[f"{context}.{i + 1}"]
+                for i, words in enumerate(chosen)
+                if words != theirs.segments[i]
+            )
+            refused.append(Refusal(first.linenum or 0, first.msgctxt or context, target.span.start, reason))
+            continue
+        replacements[id(target)] = rebuilt
+    return Imported(_rewrite(base, replacements), tuple(refused))
+
+
+def _rewrite(chapter: Chapter, replacements: dict[int, str]) -> str:
+    out: list[str] = []
+    for block in chapter.blocks:
+        if isinstance(block, TabBlock):
+            out.extend(replacements.get(id(child), child.source) for child in block.children)
+        else:
+            out.append(replacements.get(id(block), block.source))
     return "".join(out)
 
 
+def _facts(block: Block) -> tuple[Counter[tuple[str, str]], Counter[str]]:
+    inline = block_inline(block)
+    if inline is None:
+        return Counter(), Counter()
+    return Counter((r.name, r.target) for r in inline.roles), Counter(m.strip() for m in inline.math)
+
+
+def structure_change(current: Block, rebuilt: str, english: Block) -> str | None:
+    """Why ``rebuilt`` (``current`` with new words) is more than new words, or None.
+
+    What may differ is the words; roles, math and raw HTML may stay as the block has them or
+    become as English has them, nothing else."""
+    from toolkit.parser import parse_chapter
+
+    parsed = parse_chapter("msgstr", rebuilt)
+    blocks = [b for b, _ in iter_blocks(parsed.blocks) if not isinstance(b, Blank)]
+    if len(blocks) != 1 or type(blocks[0]) is not type(current):
+        kinds = ", ".join(_kind(b) for b in blocks) or "nothing"
+        return f"the words turn this {_kind(current)} into {kinds}: markup (a fence, heading, tab marker or label line) in msgstr"
+    new = blocks[0]
+    if split_block(new).frame != split_block(current).frame:
+        return "the words change the block's markup (line breaks, list or table structure)"
+    if isinstance(new, CodeCell) and isinstance(current, CodeCell):
+        if normalise_code(new.code) != normalise_code(current.code) or new.info != current.info:
+            return "the words change the code (a comment or docstring must stay a comment or docstring)"
+        return None
+    roles, math = _facts(new)
+    if roles not in (_facts(current)[0], _facts(english)[0]):
+        return "the words add, drop or change roles (:numref:, :cite:, :eqref:, :label: …)"
+    if math not in (_facts(current)[1], _facts(english)[1]):
+        return "the words add, drop or change math ($…$)"
+    allowed_tags = {t for _, t in raw_tags(current)} | {t for _, t in raw_tags(english)}
+    added_tags = sorted({t for _, t in raw_tags(new)} - allowed_tags)
+    if added_tags:
+        return "the words add raw HTML the English lacks: " + ", ".join(f"<{t}>" for t in added_tags)
+    allowed_active = {w for _, w in active_content(current)} | {w for _, w in active_content(english)}
+    added_active = sorted({w for _, w in active_content(new)} - allowed_active)
+    if added_active:
+        return "the words add active content: " + ", ".join(added_active)
+    return None
+
+
 def counts(catalog: polib.POFile) -> Counts:
-    stale = sum(1 for e in catalog if e.msgctxt and e.msgctxt.startswith("new/"))
-    fuzzy = sum(1 for e in catalog if "fuzzy" in e.flags and not (e.msgctxt or "").startswith("new/"))
+    stale = sum(1 for e in catalog if e.msgctxt and e.msgctxt.startswith(NEW_CONTEXT))
+    fuzzy = sum(1 for e in catalog if "fuzzy" in e.flags and not (e.msgctxt or "").startswith(NEW_CONTEXT))
     untranslated = sum(
         1
         for e in catalog
-        if not e.msgstr and "fuzzy" not in e.flags and not (e.msgctxt or "").startswith("new/")
+        if not e.msgstr and "fuzzy" not in e.flags and not (e.msgctxt or "").startswith(NEW_CONTEXT)
     )
     return Counts(len(catalog) - stale - fuzzy - untranslated, fuzzy, untranslated, stale)
 
 
-def round_trip_problems(
+def unreachable_blocks(
     basis: Chapter,
     basis_tabs: tuple[str, ...],
     translation: Chapter,
     tabs: tuple[str, ...],
-    rebuilt: str,
-    untranslated_lines: Iterable[int] = (),
 ) -> list[Problem]:
-    """Why ``rebuilt`` (the import of the exported catalog) differs from the translation."""
-    if rebuilt == translation.text:
-        return []
-    untranslated = set(untranslated_lines)
+    """The translated blocks a catalog cannot change (import leaves them as they are), and
+    why: their markup is not English's, or they have no English counterpart."""
     problems: list[Problem] = []
     if "\r\n" in translation.text:
         problems.append(Problem(1, 1, "CRLF line endings: the English skeleton has LF"))
-    if translation.text.startswith("\ufeff"):
-        problems.append(Problem(1, 1, "a byte-order mark: the English skeleton has none"))
     alignment = align_chapters(basis, translation, basis_tabs, tabs)
+    reached = {id(block) for block in _paired(alignment).values()}
     for pair in alignment.pairs:
         en, tr = pair.en, pair.tr
         if en is None and tr is not None:
-            problems.append(Problem(tr.block.span.start, 0, f"{_kind(tr.block)} has no English counterpart"))
+            if split_block(tr.block).segments:
+                problems.append(Problem(tr.block.span.start, 0, f"{_kind(tr.block)} has no English counterpart"))
         elif tr is None and en is not None:
-            problems.append(Problem(0, en.block.span.start, f"English {_kind(en.block)} is missing here"))
+            if split_block(en.block).segments:
+                problems.append(Problem(0, en.block.span.start, f"English {_kind(en.block)} is missing here"))
         elif en is not None and tr is not None and not isinstance(en.block, TabBlock):
             mine, theirs = split_block(en.block), split_block(tr.block)
+            if not mine.segments:
+                continue
             if type(en.block) is not type(tr.block):
                 problems.append(
                     Problem(
@@ -267,18 +423,10 @@ def round_trip_problems(
                 problems.append(
                     Problem(tr.block.span.start, en.block.span.start, _frame_reason(en.block, mine, theirs))
                 )
-            elif tr.block.span.start in untranslated and mine.segments != theirs.segments:
+            elif id(tr.block) not in reached:
                 problems.append(
-                    Problem(
-                        tr.block.span.start,
-                        en.block.span.start,
-                        "still in English but not the basis English: the catalog keeps no words for it",
-                    )
+                    Problem(tr.block.span.start, en.block.span.start, f"{_kind(tr.block)} is not paired with its English block")
                 )
-            elif pair.moved:
-                problems.append(Problem(tr.block.span.start, en.block.span.start, f"{_kind(tr.block)} moved"))
-    if not problems:
-        problems.append(_first_difference(translation.text, rebuilt, basis, translation))
     return problems
 
 
@@ -301,21 +449,3 @@ def _frame_reason(block: Block, mine: Split, theirs: Split) -> str:
         if ours != their:
             return f"{_kind(block)} spacing differs (blank lines or indentation): {ours!r} in English, {their!r} here"
     return f"{_kind(block)} markup differs"
-
-
-def _first_difference(original: str, rebuilt: str, basis: Chapter, translation: Chapter) -> Problem:
-    """Where the rebuilt file first departs from the translation, when no block explains it."""
-    ours, theirs = rebuilt.splitlines(), original.splitlines()
-    line = next(
-        (i + 1 for i, (a, b) in enumerate(zip(ours, theirs, strict=False)) if a != b),
-        min(len(ours), len(theirs)) + 1,
-    )
-    shown = theirs[line - 1] if line - 1 < len(theirs) else "(end of file)"
-    kinds_en = [type(b).__name__ for b in basis.blocks if not isinstance(b, (Blank, Other))]
-    kinds_tr = [type(b).__name__ for b in translation.blocks if not isinstance(b, (Blank, Other))]
-    what = (
-        "blank lines or spacing between blocks differ"
-        if kinds_en == kinds_tr
-        else "the block sequence differs"
-    )
-    return Problem(line, 0, f"{what} from English here: {shown.strip()[:60]!r}")

@@ -6,6 +6,7 @@ from them (export) and turned back into them (import). Nothing here parses argum
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,9 +14,18 @@ import polib
 
 from toolkit.cache import ResultCache
 from toolkit.checker import ChapterJob, ChapterStore, check_jobs, project_jobs
-from toolkit.config import ConfigError, Lock, ProjectConfig, load_lock
+from toolkit.config import ConfigError, Lock, ProjectConfig, load_edition, load_lock
 from toolkit.language import LanguageDetector
-from toolkit.po.catalog import Counts, Problem, counts, export_catalog, import_catalog, round_trip_problems
+from toolkit.po.catalog import (
+    CatalogError,
+    Counts,
+    Problem,
+    Refusal,
+    counts,
+    export_catalog,
+    import_catalog,
+    unreachable_blocks,
+)
 
 SKELETON_KEY = "X-D2L-Skeleton"
 
@@ -25,7 +35,7 @@ class ChapterCatalog:
     job: ChapterJob
     catalog: polib.POFile
     counts: Counts
-    problems: tuple[Problem, ...]  # why the file does not round-trip (empty when it does)
+    problems: tuple[Problem, ...]  # blocks the catalog cannot change (import leaves them as they are)
 
     def po_path(self, po_dir: Path) -> Path:
         return po_dir / self.job.edition / (self.job.chapter[: -len(".md")] + ".po")
@@ -73,8 +83,7 @@ def project_catalogs(
                 "PO-Revision-Date": f"{_revision_date(lock, job.basis_id)} 00:00+0000",
             },
         )
-        rebuilt = import_catalog(basis, catalog)
-        problems = round_trip_problems(basis, job.basis_tabs, translation, job.tabs, rebuilt, lines)
+        problems = unreachable_blocks(basis, job.basis_tabs, translation, job.tabs)
         found.append(ChapterCatalog(job, catalog, counts(catalog), tuple(problems)))
     return found
 
@@ -89,31 +98,94 @@ class ImportedChapter:
     edition: str
     chapter: str
     text: str
+    refused: tuple[Refusal, ...] = ()
 
 
-def import_file(config: ProjectConfig, po_file: Path) -> ImportedChapter:
-    """The translated chapter one PO file describes (its header names edition, chapter and
-    English skeleton)."""
+# A PO file's lines: comments, keywords with one quoted string, or continuation strings.
+_PO_LINE = re.compile(
+    r'(?:#.*|(?:#~\s*)?(?:msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)\s+"(?:[^"\\]|\\.)*"'
+    r'|(?:#~\s*)?"(?:[^"\\]|\\.)*")\s*'
+)
+
+
+def check_po_syntax(po_file: Path, text: str) -> None:
+    """Refuse what polib would read leniently: an unquoted or half-quoted string would become
+    a msgstr with its first and last characters cut off."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped and not _PO_LINE.fullmatch(stripped):
+            raise ConfigError(
+                f"{po_file}:{number}: not valid PO syntax: {stripped[:60]!r} "
+                '(each msgctxt/msgid/msgstr is followed by one "quoted string")'
+            )
+
+
+def read_catalog(po_file: Path) -> polib.POFile:
     try:
-        catalog = polib.pofile(str(po_file))
+        text = po_file.read_bytes().decode("utf-8")
+    except OSError as error:
+        raise ConfigError(f"{po_file}: cannot read: {error.strerror}") from error
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{po_file}: not UTF-8 text: {error.reason}") from error
+    check_po_syntax(po_file, text)
+    try:
+        return polib.pofile(text)
     except (OSError, ValueError) as error:
         raise ConfigError(f"{po_file}: not a readable PO file: {error}") from error
+
+
+def import_file(config: ProjectConfig, po_file: Path, editions: tuple[str, ...] = ()) -> ImportedChapter:
+    """The translated chapter one PO file describes: its header names edition, chapter and
+    English skeleton, which must agree with where the file lies (``po/<edition>/<chapter>.po``),
+    with ``editions`` when given, with the edition's language and with its basis."""
+    catalog = read_catalog(po_file)
     revision = catalog.metadata.get(SKELETON_KEY)
     chapter = catalog.metadata.get("X-D2L-Chapter")
-    edition = catalog.metadata.get("X-D2L-Edition")
-    if not revision or not chapter or not edition:
+    edition_id = catalog.metadata.get("X-D2L-Edition")
+    if not revision or not chapter or not edition_id:
         raise ConfigError(
             f"{po_file}: no {SKELETON_KEY} / X-D2L-Chapter / X-D2L-Edition header: export it with `toolkit po export`"
         )
-    if not (config.translations_dir / edition / "edition.toml").is_file():
-        raise ConfigError(f"{po_file}: edition {edition!r} is not in {config.translations_dir}")
+    edition_dir = config.translations_dir / edition_id
+    if "/" in edition_id or not (edition_dir / "edition.toml").is_file():
+        raise ConfigError(f"{po_file}: edition {edition_id!r} is not in {config.translations_dir}")
+    if editions and edition_id not in editions:
+        raise ConfigError(
+            f"{po_file}: a PO file of edition {edition_id} (X-D2L-Edition), not of {', '.join(editions)}"
+        )
+    try:
+        where = po_file.resolve().relative_to(config.po_dir.resolve())
+    except ValueError:
+        where = None
+    expected = Path(edition_id) / (chapter[: -len(".md")] + ".po")
+    if where is not None and where != expected:
+        raise ConfigError(
+            f"{po_file}: its header says edition {edition_id}, chapter {chapter} (po/{expected}): "
+            "a PO file of another edition or chapter"
+        )
+    edition = load_edition(edition_dir)
+    language = catalog.metadata.get("Language", "")
+    if language and language != edition.language:
+        raise ConfigError(f"{po_file}: Language {language!r}, but edition {edition_id} is {edition.language!r}")
+    if revision != edition.basis:
+        raise ConfigError(
+            f"{po_file}: English skeleton {revision}, but {edition_id} is translated from {edition.basis}: "
+            "export it again"
+        )
     lock = load_lock(config.source_dir / "LOCK.toml")
-    if lock.revision(revision) is None:
+    basis = lock.revision(revision)
+    if basis is None:
         raise ConfigError(f"{po_file}: skeleton revision {revision} is not in {lock.path}")
     skeleton_path = config.source_dir / revision / chapter
-    if not skeleton_path.is_file():
+    if not skeleton_path.is_file() or ".." in Path(chapter).parts:
         raise ConfigError(
             f"{po_file}: English skeleton {skeleton_path} is missing (run `toolkit sync-sources`)"
         )
     store = ChapterStore(config.root)
-    return ImportedChapter(edition, chapter, import_catalog(store.get(skeleton_path), catalog))
+    target = edition_dir / chapter
+    translation = store.get(target) if target.is_file() else None
+    try:
+        imported = import_catalog(store.get(skeleton_path), catalog, translation, basis.tabs, edition.tabs)
+    except CatalogError as error:
+        raise ConfigError(f"{po_file}: {error}") from error
+    return ImportedChapter(edition_id, chapter, imported.text, imported.refused)
