@@ -50,6 +50,7 @@ def run(
     timeout: float = 120,
     trust: bool = False,
     cache: Path | None = None,
+    max_output_bytes: int = 1_000_000,
 ) -> RunReport:
     en_path = tmp_path / "en.md"
     en_path.write_text(english, "utf-8")
@@ -68,6 +69,7 @@ def run(
         jobs=3,
         trust_translations=trust,
         environments={fw: environment(fw) for fw in frameworks},
+        max_output_bytes=max_output_bytes,
     )
 
 
@@ -144,6 +146,46 @@ def test_a_crashing_kernel_is_reported_and_other_frameworks_go_on(tmp_path: Path
     assert report.status("en", "test.md", "pytorch") == "ok"
     crashed = next(c for e in report.planned if e.run for c in e.run.cells if c.status == "crashed")
     assert crashed.line == 11 and "kernel died" in crashed.error
+
+
+def test_after_a_dead_kernel_every_cell_not_run_is_reported_with_translation_lines(tmp_path: Path) -> None:
+    from toolkit.execute.summary import failures, report_json
+
+    english = chapter(
+        cell("pytorch", "import os\nos._exit(3)"),
+        cell("pytorch", "print('never 1')"),
+        cell("pytorch", "print('never 2')"),
+    )
+    translated = english.replace("Some prose.", "Biraz metin.\n\nDaha fazla metin.")
+    report = run(tmp_path, english, {"tr": translated}, frameworks=("pytorch",))
+    found = failures(report)
+    # English cells start at lines 6, 12, 17; the translation has two more lines of prose
+    assert [(f.line, f.cell.status) for f in found] == [(6, "crashed"), (12, "not-run"), (17, "not-run")]
+    assert [f.shown_at for f in found] == [
+        (f"{tmp_path / 'tr.md'}:8",),
+        (f"{tmp_path / 'tr.md'}:14",),
+        (f"{tmp_path / 'tr.md'}:19",),
+    ]
+    assert "before this cell" in found[1].headline()
+    assert report_json(report)["failures"][2]["shown_at"] == [f"{tmp_path / 'tr.md'}:19"]
+
+
+def test_a_huge_output_is_stored_cut_with_a_visible_note(tmp_path: Path) -> None:
+    english = chapter(
+        cell("pytorch", "print('x' * 5_000_000)"),
+        cell("pytorch", "import IPython\nIPython.display.display({'text/plain': 'y' * 100_000}, raw=True)"),
+    )
+    report = run(tmp_path, english, frameworks=("pytorch",), max_output_bytes=50_000)
+    texts = outputs_text(report, "en", "pytorch")
+    assert (
+        texts[0].startswith("x" * 1000) and "[output truncated: 50,000 of 5,000,001 bytes shown" in texts[0]
+    )
+    assert len(texts[0]) < 60_000
+    assert texts[1].endswith(
+        "[output truncated: 50,000 of 100,000 bytes shown (max_output_bytes)]\n"
+    )  # per cell
+    stored = sum(p.stat().st_size for p in (tmp_path / "cache" / "outputs").glob("*.json"))
+    assert stored < 200_000  # not 5 MB
 
 
 def test_a_segfault_and_a_chapter_timeout_marker(tmp_path: Path) -> None:

@@ -481,6 +481,7 @@ def _run_cells_with_progress(
             trust,
             environments=environments,
             on_event=on_event,
+            max_output_bytes=config.max_output_bytes,
         )
 
 
@@ -497,6 +498,8 @@ def _emit_run_report(report: RunReport, frameworks: tuple[str, ...], output_form
         return
     for failure in failures(report):
         click.echo(failure.headline())
+        for place in failure.shown_at:
+            click.echo(f"    shown at {place}")
         for detail in failure.detail_lines():
             click.echo(f"    | {detail}")
     for edition, chapter, line, framework in report.untrusted:

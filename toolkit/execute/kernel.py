@@ -7,7 +7,9 @@ Invariants:
   runs); a kernel that dies (segfault, ``os._exit``, out of memory) ends the program: the cell
   is ``crashed`` and the rest ``not-run``. Neither raises.
 - Outputs are nbformat output dicts (stream, execute_result, display_data with images, error
-  with traceback), kept as they are for the site.
+  with traceback), kept as they are for the site, up to ``max_output_bytes`` per cell: past
+  that, text is cut with a visible note saying how much was left out, and larger images are
+  replaced by such a note (a cell that prints 200 MB must not become a 200 MB page).
 """
 
 from __future__ import annotations
@@ -94,12 +96,65 @@ def _error_of(outputs: list[dict[str, Any]]) -> tuple[str, str]:
     return "", ""
 
 
+DEFAULT_MAX_OUTPUT_BYTES = 1_000_000
+
+
+def _truncation_note(shown: int, total: int) -> str:
+    return f"\n[output truncated: {shown:,} of {total:,} bytes shown (max_output_bytes)]\n"
+
+
+def _text_of(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def cap_outputs(outputs: list[dict[str, Any]], max_bytes: int) -> list[dict[str, Any]]:
+    """The cell's outputs within ``max_bytes`` of text and image data in all, in order; what
+    does not fit is cut (text) or dropped (images), with a note in the outputs themselves."""
+    budget = max_bytes
+    capped: list[dict[str, Any]] = []
+    for output in outputs:
+        kind = output.get("output_type")
+        if kind == "stream":
+            text = _text_of(output.get("text", ""))
+            size = len(text.encode("utf-8"))
+            if size > budget:
+                kept = text.encode("utf-8")[: max(budget, 0)].decode("utf-8", "ignore")
+                capped.append({**output, "text": kept + _truncation_note(len(kept.encode("utf-8")), size)})
+                budget = 0
+                continue
+            budget -= size
+        elif kind in ("execute_result", "display_data"):
+            data = dict(output.get("data", {}))
+            for mime in list(data):
+                value = _text_of(data[mime])
+                size = len(value.encode("utf-8"))
+                if size <= budget:
+                    budget -= size
+                elif mime.startswith("text/"):
+                    kept = value.encode("utf-8")[: max(budget, 0)].decode("utf-8", "ignore")
+                    data[mime] = kept + _truncation_note(len(kept.encode("utf-8")), size)
+                    budget = 0
+                else:
+                    data[mime] = None
+            if any(v is None for v in data.values()):
+                dropped = [m for m, v in data.items() if v is None]
+                data = {m: v for m, v in data.items() if v is not None}
+                data.setdefault("text/plain", "")
+                data["text/plain"] = _text_of(data["text/plain"]) + (
+                    f"\n[{', '.join(dropped)} output left out: larger than max_output_bytes]"
+                )
+            output = {**output, "data": data}
+        capped.append(output)
+    return capped
+
+
 def run_program(
     program: Program,
     env: Environment,
     default_timeout: float,
     on_cell: Callable[[CellResult], None] | None = None,
     threads: int | None = None,
+    max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES,
 ) -> ProgramRun:
     import nbformat
     from jupyter_client.kernelspec import KernelSpecManager
@@ -152,7 +207,9 @@ def run_program(
                     try:
                         executed = client.execute_cell(notebook.cells[index], index)
                     except DeadKernelError:
-                        outputs = [dict(o) for o in notebook.cells[index].get("outputs", [])]
+                        outputs = cap_outputs(
+                            [dict(o) for o in notebook.cells[index].get("outputs", [])], max_output_bytes
+                        )
                         kernel_log.flush()
                         tail = (root / "kernel.log").read_text("utf-8", "replace").strip().splitlines()[-15:]
                         result = CellResult(
@@ -167,7 +224,10 @@ def run_program(
                         if on_cell:
                             on_cell(result)
                         break
-                    outputs = [json.loads(json.dumps(o)) for o in executed.get("outputs", [])]
+                    outputs = cap_outputs(
+                        [json.loads(json.dumps(o)) for o in executed.get("outputs", [])], max_output_bytes
+                    )
+                    executed["outputs"] = []  # the whole output is not kept in memory either
                     error, traceback = _error_of(outputs)
                     elapsed = time.monotonic() - cell_started
                     status: CellStatus = "ok"

@@ -29,7 +29,7 @@ from toolkit.checker import project_jobs
 from toolkit.config import ProjectConfig
 from toolkit.execute.devices import Device, probe_devices
 from toolkit.execute.environments import Environment, find_environment
-from toolkit.execute.kernel import CellResult, ProgramRun, run_program
+from toolkit.execute.kernel import DEFAULT_MAX_OUTPUT_BYTES, CellResult, ProgramRun, run_program
 from toolkit.execute.programs import (
     Program,
     SharedCell,
@@ -133,6 +133,7 @@ def run_cells(
     trust_translations: bool,
     environments: dict[str, Environment] | None = None,
     on_event: Callable[[str, str, Any], None] | None = None,
+    max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES,
 ) -> RunReport:
     started = time.monotonic()
     environments = environments or {fw: find_environment(fw) for fw in frameworks}
@@ -202,7 +203,12 @@ def run_cells(
             if on_event:
                 on_event(framework, "program", entry)
             run = run_program(
-                entry.program, environments[framework], default_timeout, on_cell=cell_done, threads=threads
+                entry.program,
+                environments[framework],
+                default_timeout,
+                on_cell=cell_done,
+                threads=threads,
+                max_output_bytes=max_output_bytes,
             )
             entry.run = run
             if not run.problem:
@@ -244,6 +250,7 @@ def run_cells(
                     {
                         "line": item.line,
                         "english_line": item.english_line,
+                        "index": item.index,  # the cell's place in the program that ran it
                         "sharing": item.status,
                         "status": result.status
                         if result and item.status in ("shared", "own")

@@ -7,6 +7,7 @@ failures, untrusted cells, skipped environments and matrix cells.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from toolkit.execute.devices import Device
@@ -21,6 +22,7 @@ class Failure:
     line: int
     framework: str
     cell: CellResult
+    shown_at: tuple[str, ...] = ()  # "translations/tr/x.md:120": where each edition shows the cell
 
     def headline(self) -> str:
         return f"{self.path}:{self.line}: {self.framework} cell {self.cell.status}: {self.cell.error}"
@@ -49,13 +51,31 @@ def gpu_problem(devices: dict[str, Device], environments: dict[str, Environment]
 
 
 def failures(report: RunReport) -> list[Failure]:
+    """Every cell that failed, timed out, crashed its kernel or did not run after a crash,
+    each with the places in the editions' files that show it."""
     found = []
     for entry in report.planned:
         run = entry.run or entry.cached
-        for cell in run.cells if run else ():
-            if cell.status in ("error", "timeout", "crashed"):
-                found.append(Failure(entry.program.path, cell.line, entry.program.framework, cell))
+        for index, cell in enumerate(run.cells if run else ()):
+            if cell.status in ("error", "timeout", "crashed", "not-run"):
+                framework = entry.program.framework
+                places = tuple(
+                    f"{report.paths.get((edition, chapter), Path(edition, chapter))}:{shown['line']}"
+                    for edition, chapter in entry.sources
+                    if edition != "en"
+                    for shown in _cells_of(report, edition, chapter, framework, entry.key)
+                    if shown.get("index") == index
+                )
+                found.append(Failure(entry.program.path, cell.line, framework, cell, places))
     return found
+
+
+def _cells_of(
+    report: RunReport, edition: str, chapter: str, framework: str, key: str
+) -> list[dict[str, Any]]:
+    """The manifest cells of one edition's chapter that program ``key`` produced."""
+    info = report.manifests.get((edition, chapter), {}).get("frameworks", {}).get(framework, {})
+    return list(info.get("cells", [])) if info.get("key") == key else []
 
 
 def exit_code(report: RunReport) -> int:
@@ -111,6 +131,7 @@ def report_json(report: RunReport) -> dict[str, Any]:
                 "status": f.cell.status,
                 "error": f.cell.error,
                 "traceback": f.cell.traceback,
+                "shown_at": list(f.shown_at),
             }
             for f in failures(report)
         ],

@@ -71,6 +71,7 @@ class Imported:
     text: str
     refused: tuple[Refusal, ...]
 
+
 PLURAL_FORMS = {
     "ko": "nplurals=1; plural=0;",
     "id": "nplurals=1; plural=0;",
@@ -275,7 +276,10 @@ def import_catalog(
         {
             e.msgctxt
             for e in catalog
-            if e.msgctxt and not e.obsolete and not e.msgctxt.startswith(NEW_CONTEXT) and e.msgctxt not in known
+            if e.msgctxt
+            and not e.obsolete
+            and not e.msgctxt.startswith(NEW_CONTEXT)
+            and e.msgctxt not in known
         }
     )
     if unknown:
@@ -313,9 +317,7 @@ def import_catalog(
         reason = structure_change(target, rebuilt, block)
         if reason is not None:
             first = next(
-                entries[f"{context}.{i + 1}"]
-                for i, words in enumerate(chosen)
-                if words != theirs.segments[i]
+                entries[f"{context}.{i + 1}"] for i, words in enumerate(chosen) if words != theirs.segments[i]
             )
             refused.append(Refusal(first.linenum or 0, first.msgctxt or context, target.span.start, reason))
             continue
@@ -403,7 +405,9 @@ def unreachable_blocks(
         en, tr = pair.en, pair.tr
         if en is None and tr is not None:
             if split_block(tr.block).segments:
-                problems.append(Problem(tr.block.span.start, 0, f"{_kind(tr.block)} has no English counterpart"))
+                problems.append(
+                    Problem(tr.block.span.start, 0, f"{_kind(tr.block)} has no English counterpart")
+                )
         elif tr is None and en is not None:
             if split_block(en.block).segments:
                 problems.append(Problem(0, en.block.span.start, f"English {_kind(en.block)} is missing here"))
@@ -425,7 +429,11 @@ def unreachable_blocks(
                 )
             elif id(tr.block) not in reached:
                 problems.append(
-                    Problem(tr.block.span.start, en.block.span.start, f"{_kind(tr.block)} is not paired with its English block")
+                    Problem(
+                        tr.block.span.start,
+                        en.block.span.start,
+                        f"{_kind(tr.block)} is not paired with its English block",
+                    )
                 )
     return problems
 

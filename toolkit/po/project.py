@@ -166,7 +166,9 @@ def import_file(config: ProjectConfig, po_file: Path, editions: tuple[str, ...] 
     edition = load_edition(edition_dir)
     language = catalog.metadata.get("Language", "")
     if language and language != edition.language:
-        raise ConfigError(f"{po_file}: Language {language!r}, but edition {edition_id} is {edition.language!r}")
+        raise ConfigError(
+            f"{po_file}: Language {language!r}, but edition {edition_id} is {edition.language!r}"
+        )
     if revision != edition.basis:
         raise ConfigError(
             f"{po_file}: English skeleton {revision}, but {edition_id} is translated from {edition.basis}: "
