@@ -12,6 +12,7 @@ import http.server
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -152,9 +153,88 @@ def test_numbered_reference_resolves(page: object, base_url: str) -> None:
     page.screenshot(path=str(ARTIFACTS / "numref-ko.png"))  # type: ignore[attr-defined]
 
 
-def test_math_renders_offline(page: object, base_url: str) -> None:
+MATH = r"""
+
+## Matematik
+
+Satır içi $\mathbf{x} \in \mathbb{R}^d$ ve $\boldsymbol{\theta}$ ile $\cancel{y}$.
+
+$$\hat{\mathbf{y}} = \operatorname*{argmax}_{j} \sum_{i=1}^n \boldsymbol{\beta}_i x_{ij}.$$
+:eqlabel:`eq_fuzz_sum`
+
+Bkz. :eqref:`eq_fuzz_sum`.
+"""
+
+
+@pytest.fixture(scope="module")
+def math_site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The site of a project copy whose Turkish chapter has inline and display math using
+    \\boldsymbol and \\cancel (TeX extensions MathJax loads on demand)."""
+    import os
+    import subprocess
+    import sys
+
+    project = tmp_path_factory.mktemp("math-project")
+    for name in ("pyproject.toml", "source_en", "translations"):
+        source = ROOT / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, project / name)
+    chapter = project / "translations" / "tr" / "chapter_computational-performance" / "hybridize.md"
+    chapter.write_text(chapter.read_text("utf-8") + MATH, "utf-8")
+    config = (ROOT / "mkdocs.yml").read_text("utf-8")
+    (project / "mkdocs.yml").write_text(
+        config.replace("docs_dir: toolkit/site/docs", f"docs_dir: {ROOT / 'toolkit/site/docs'}"), "utf-8"
+    )
+    site = project / "site"
+    built = subprocess.run(
+        [str(Path(sys.executable).parent / "mkdocs"), "build", "--site-dir", str(site)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "TOOLKIT_SITE_LANGUAGES": "en,tr"},
+    )
+    assert built.returncode == 0, built.stderr[-3000:]
+    handler = functools.partial(QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+def test_math_renders_offline(page: object, math_site_url: str) -> None:
+    """Every formula is typeset by the site's own MathJax (extensions included): no request
+    leaves the machine, none fails, no raw TeX delimiter is left and no MathJax error shows."""
     requests: list[str] = []
+    failed: list[str] = []
     page.on("request", lambda request: requests.append(request.url))  # type: ignore[attr-defined]
-    page.goto(base_url + "en/" + CHAPTER)  # type: ignore[attr-defined]
+    page.on("requestfailed", lambda request: failed.append(request.url))  # type: ignore[attr-defined]
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)  # type: ignore[attr-defined]
+    page.goto(math_site_url + "tr/" + CHAPTER)  # type: ignore[attr-defined]
     page.wait_for_function("() => window.MathJax && window.MathJax.startup && window.MathJax.startup.promise")  # type: ignore[attr-defined]
-    assert all(url.startswith(base_url) or url.startswith("data:") for url in requests), requests
+    page.evaluate("() => MathJax.startup.promise")  # type: ignore[attr-defined]
+    # an extension loaded on demand (\boldsymbol) re-typesets its formula after the first pass
+    with suppress(playwright_sync.TimeoutError):
+        page.wait_for_function(  # type: ignore[attr-defined]
+            "() => document.querySelectorAll('.arithmatex mjx-container').length"
+            " === document.querySelectorAll('.arithmatex').length"
+            " && !document.querySelector('article').innerText.includes('\\\\(')",
+            timeout=10_000,
+        )
+    state = page.evaluate(  # type: ignore[attr-defined]
+        r"""() => {
+            const text = document.querySelector('article').innerText;
+            return {
+                formulas: document.querySelectorAll('.arithmatex').length,
+                typeset: document.querySelectorAll('.arithmatex mjx-container').length,
+                errors: [...document.querySelectorAll('mjx-merror, [data-mjx-error]')].map(e => e.textContent),
+                raw: text.includes('\\(') || text.includes('\\[') || text.includes('$$'),
+                numbered: document.querySelector('a[href="#eq_fuzz_sum"]')?.textContent,
+            };
+        }"""
+    )
+    page.screenshot(path=str(ARTIFACTS / "math-tr.png"), full_page=False)  # type: ignore[attr-defined]
+    assert state["formulas"] == 4 and state["typeset"] == 4, state
+    assert state["errors"] == [] and state["raw"] is False, state
+    assert state["numbered"] == "(13.1.1)", state
+    assert all(url.startswith(math_site_url) or url.startswith("data:") for url in requests), requests
+    assert failed == [], failed

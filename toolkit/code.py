@@ -22,6 +22,7 @@ import ast
 import hashlib
 import io
 import tokenize
+import warnings
 from functools import lru_cache
 
 from toolkit.model import CodeCell
@@ -94,6 +95,14 @@ def _shield_magics(code: str) -> str:
     return "\n".join(lines)
 
 
+def _parse_python(code: str) -> ast.Module:
+    """The cell's AST; Python's SyntaxWarnings (``1if x``, ``"\\d"``) about a translator's code
+    are the checks' business, not lines on the user's terminal."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)
+        return ast.parse(_shield_magics(code))
+
+
 def _text_lines(code: str) -> str:
     return "\n".join(line.rstrip() for line in code.strip("\n").splitlines())
 
@@ -155,7 +164,7 @@ def normalise_code(code: str) -> str:
     if is_cell_magic(code):
         return "text:" + _text_lines(code)
     try:
-        tree = ast.parse(_shield_magics(code))
+        tree = _parse_python(code)
     except (SyntaxError, ValueError):
         return "tokens:" + _tokens_without_comments(code)
     tree = _drop_docstrings(tree)
@@ -172,7 +181,7 @@ def saved_code(code: str) -> str:
         return _text_lines(code)
     docstring_lines: set[int] = set()
     try:
-        tree = ast.parse(_shield_magics(code))
+        tree = _parse_python(code)
     except (SyntaxError, ValueError):
         tree = None
     if tree is not None:

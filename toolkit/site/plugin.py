@@ -142,6 +142,16 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
             raise PluginError("d2l-i18n: MathJax is not installed (pip install django-static-mathjax)")
         for name in MATHJAX_FILES:
             files.append(File.generated(config, f"assets/mathjax/{name}", abs_src_path=str(mathjax / name)))
+        # TeX extensions MathJax loads on demand (\boldsymbol, \cancel, …): served too, or a
+        # formula that needs one stays raw TeX (a 404 for input/tex/extensions/boldsymbol.js)
+        for extension in sorted((mathjax / "input" / "tex" / "extensions").glob("*.js")):
+            files.append(
+                File.generated(
+                    config,
+                    f"assets/mathjax/input/tex/extensions/{extension.name}",
+                    abs_src_path=str(extension),
+                )
+            )
         for font in sorted((mathjax / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff")):
             files.append(
                 File.generated(
