@@ -58,6 +58,8 @@ bench: sources envs
 	$(BIN)/python bench/check_alignment.py
 	$(BIN)/python bench/run_cells.py
 	$(BIN)/python bench/site_build.py
+	$(BIN)/python bench/po_round_trip.py
+	$(BIN)/python bench/fuzz.py
 
 clean:
 	rm -rf $(VENV) build site po .toolkit-cache source_en/*/
