@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*; touch $@
 
 sources: $(STAMP)
-	$(BIN)/toolkit sync-sources
+	$(BIN)/toolkit sync
 
 # One environment per framework, outside the checkout (~/.cache/d2l-i18n-toolkit/envs or
 # $TOOLKIT_ENV_DIR), keyed by its requirement file: built once, reused by every clone and CI run.

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from toolkit.findings import Finding
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 @lru_cache(maxsize=1)
@@ -49,9 +49,10 @@ class ResultCache:
             digest.update(b"\0" + hashlib.sha256(path.read_bytes()).digest())
         return digest.hexdigest()
 
-    def labels(self, path: Path, compute: Callable[[], list[str]]) -> list[str]:
-        """The labels a file defines, cached by the file's content (and the toolkit's)."""
-        key = self.key(["labels"], [path])
+    def labels(self, path: Path, compute: Callable[[], list[str]], kind: str = "labels") -> list[str]:
+        """The labels a file defines (``kind`` names what ``compute`` gives: a sorted set or
+        the labels in order), cached by the file's content (and the toolkit's)."""
+        key = self.key([kind], [path])
         entry = self.directory.parent / "labels" / key[:2] / f"{key}.json"
         try:
             stored = json.loads(entry.read_text("utf-8"))
@@ -67,7 +68,7 @@ class ResultCache:
         path = self.directory / key[:2] / f"{key}.json"
         try:
             data = json.loads(path.read_text("utf-8"))
-            findings = [Finding(**item) for item in data]
+            findings = [Finding(**{**item, "items": tuple(item.get("items", ()))}) for item in data]
         except (OSError, ValueError, TypeError):
             self.misses += 1
             return None

@@ -61,13 +61,14 @@ class ChapterJob:
     language: str
     edition: str
     chapter: str
-    basis: Path
+    basis: Path | None  # None: no English basis (no x_origin.md, no English at the revision)
     basis_id: str
     basis_tabs: tuple[str, ...]
     today: Path | None = None
     today_id: str = ""
     today_tabs: tuple[str, ...] = ()
     candidates: tuple[tuple[str, Path, tuple[str, ...]], ...] = ()
+    today_chapter: str = ""  # today's English chapter, when its path differs (found by labels)
 
 
 @dataclass(frozen=True)
@@ -128,8 +129,24 @@ def check_job(
     ignore: Iterable[str] = (),
 ) -> ChapterResult:
     from toolkit.align import align_chapters
-    from toolkit.checks import BasisCandidate, CheckContext, run_rules
+    from toolkit.checks import BasisCandidate, CheckContext, matches, run_rules
 
+    if job.basis is None:
+        # S004: nothing to align with; one info finding says so
+        selected = (not tuple(select) or matches("S004", select)) and not matches("S004", ignore)
+        found = (
+            Finding(
+                "S004",
+                "no-english-basis",
+                "info",
+                store.display(job.translation),
+                1,
+                "no English basis: neither an x_origin.md beside it nor English at the edition's basis revision",
+                edition=job.edition,
+                chapter=job.chapter,
+            ),
+        )
+        return ChapterResult(job, found if selected else ())
     translation = store.get(job.translation)
     basis = store.get(job.basis)
     alignment = align_chapters(basis, translation, job.basis_tabs, job.tabs)
@@ -153,14 +170,51 @@ def check_job(
         today=job.today_id,
         basis_candidates=candidates,
         detector=detector,
+        missing_today=job.today is None and bool(job.today_id),
+        today_chapter=job.today_chapter if job.today_chapter != job.chapter else "",
     )
     return ChapterResult(job, tuple(run_rules(context, select, ignore)))
 
 
+def ordered_labels(store: ChapterStore, cache: ResultCache | None = None) -> Callable[[Path], list[str]]:
+    """A function giving a file's labels in document order (cached by content when it can)."""
+
+    def compute(path: Path) -> list[str]:
+        return list(dict.fromkeys(label for label, _ in store.get(path).labels))
+
+    if cache is None:
+        return compute
+    return lambda path: cache.labels(path, lambda: compute(path), kind="ordered-labels")
+
+
+def file_basis(
+    config: ProjectConfig, lock: Lock, edition: Edition, path: Path
+) -> tuple[Path, str, tuple[str, ...]] | None:
+    """(file, id, tabs) of the English a translated file was made from, or None: its
+    ``x_origin.md`` (in the edition's tabs: it is the English the edition was built with), else
+    the edition's declared revision at the same path."""
+    from toolkit.book.basis import origin_of
+
+    origin = origin_of(path)
+    if origin.is_file():
+        return origin, "origin", edition.tabs
+    revision = lock.revision(edition.basis)
+    assert revision is not None  # checked by project_jobs
+    english = config.source_dir / revision.id / path.relative_to(edition.directory)
+    return (english, revision.id, revision.tabs) if english.is_file() else None
+
+
 def project_jobs(
-    config: ProjectConfig, only: Iterable[Path] = ()
+    config: ProjectConfig,
+    only: Iterable[Path] = (),
+    store: ChapterStore | None = None,
+    cache: ResultCache | None = None,
 ) -> tuple[list[ChapterJob], Lock, list[Edition]]:
-    """Every translated chapter of every edition (or those under ``only``)."""
+    """Every translated chapter of every edition (or those under ``only``), each with its own
+    basis and today's English chapter found by its labels (``toolkit.book.basis``). A file
+    with no English basis becomes a job without one (reported by the checker)."""
+    from toolkit.book.basis import chapter_files, english_index
+
     lock = load_lock(config.source_dir / "LOCK.toml")
     problems = verify_sources(lock, config.source_dir)
     if problems:
@@ -168,30 +222,31 @@ def project_jobs(
     editions = load_editions(config)
     today = lock.today
     wanted = [p.resolve() for p in only]
+    labels_of = ordered_labels(store or ChapterStore(config.root), cache)
+    index = english_index(config.source_dir / today.id, labels_of)
     jobs: list[ChapterJob] = []
     for edition in editions:
-        basis = lock.revision(edition.basis)
-        if basis is None:
+        if lock.revision(edition.basis) is None:
             known = ", ".join(r.id for r in lock.revisions)
             raise ConfigError(
                 f"{edition.directory / 'edition.toml'}: basis {edition.basis} is not a revision in {lock.path} ({known})"
             )
-        for path in sorted(edition.directory.rglob("*.md")):
+        for path in chapter_files(edition.directory):
             resolved = path.resolve()
             if wanted and not any(resolved == w or w in resolved.parents for w in wanted):
                 continue
             chapter = str(path.relative_to(edition.directory))
-            basis_file = config.source_dir / basis.id / chapter
-            if not basis_file.is_file():
-                raise ConfigError(
-                    f"{path}: no English source for basis {basis.id} of {chapter}; add it to {lock.path}"
+            basis = file_basis(config, lock, edition, path)
+            labels = labels_of(basis[0] if basis is not None else path) or labels_of(path)
+            mapped = index.locate(chapter, labels)
+            today_file = config.source_dir / today.id / mapped if mapped is not None else None
+            candidates: tuple[tuple[str, Path, tuple[str, ...]], ...] = ()
+            if basis is not None and basis[1] != "origin":
+                candidates = tuple(
+                    (r.id, config.source_dir / r.id / chapter, r.tabs)
+                    for r in lock.revisions
+                    if (config.source_dir / r.id / chapter).is_file()
                 )
-            today_file = config.source_dir / today.id / chapter
-            candidates = tuple(
-                (r.id, config.source_dir / r.id / chapter, r.tabs)
-                for r in lock.revisions
-                if (config.source_dir / r.id / chapter).is_file()
-            )
             jobs.append(
                 ChapterJob(
                     translation=path,
@@ -199,13 +254,14 @@ def project_jobs(
                     language=edition.language,
                     edition=edition.id,
                     chapter=chapter,
-                    basis=basis_file,
-                    basis_id=basis.id,
-                    basis_tabs=basis.tabs,
-                    today=today_file if today_file.is_file() else None,
+                    basis=basis[0] if basis is not None else None,
+                    basis_id=basis[1] if basis is not None else "",
+                    basis_tabs=basis[2] if basis is not None else edition.tabs,
+                    today=today_file,
                     today_id=today.id,
                     today_tabs=today.tabs,
                     candidates=candidates if len(candidates) > 1 else (),
+                    today_chapter=mapped or "",
                 )
             )
     if wanted and not jobs:
@@ -226,7 +282,7 @@ def book_labels_for(
         return set(cache.labels(path, lambda: sorted(defined_labels(store.get(path)))))
 
     english: set[str] = set()
-    for path in sorted({*(j.basis for j in jobs), *(j.today for j in jobs if j.today)}):
+    for path in sorted({*(j.basis for j in jobs if j.basis), *(j.today for j in jobs if j.today)}):
         english |= labels_of(path)
     per_edition: dict[str, set[str]] = {}
     for job in jobs:
@@ -243,7 +299,7 @@ def _cache_key(
 ) -> str:
     files = [
         job.translation,
-        job.basis,
+        *([job.basis] if job.basis else []),
         *([job.today] if job.today else []),
         *(p for _, p, _ in job.candidates),
     ]

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from toolkit.config import ProjectConfig
     from toolkit.execute.runner import RunReport, Source
 
-FORMATS = ("text", "json", "html")
+FORMATS = ("text", "json", "html", "sarif", "github")
+FAIL_ON = ("error", "warning", "info", "never")
 
 
 def _split(values: tuple[str, ...]) -> tuple[str, ...]:
@@ -80,25 +81,79 @@ def main() -> None:
     """
 
 
-@main.command("sync-sources")
+@main.command("sync")
 @click.option(
     "--shared",
     type=click.Path(file_okay=False, path_type=Path),
-    help="The shared/ directory holding corpus/ (default: [tool.toolkit] shared, or $D2L_SHARED).",
+    help="The shared/ directory holding corpus/ and mirrors (default: [tool.toolkit] shared, or $D2L_SHARED).",
 )
-def sync_sources_command(shared: Path | None) -> None:
-    """Copy the English revisions listed in source_en/LOCK.toml from the corpus and verify
-    their sha256. A missing or altered file is an error naming it and the expected hash."""
+@click.option(
+    "--edition",
+    "-e",
+    "editions",
+    multiple=True,
+    help="Only this edition (repeatable; English is always read).",
+)
+@click.option(
+    "--update-lock",
+    is_flag=True,
+    help="Renew the locks after moving a pinned commit (files still as locked follow upstream; local edits stay).",
+)
+def sync_command(shared: Path | None, editions: tuple[str, ...], update_lock: bool) -> None:
+    """Read the whole book: English and every edition, each at its pinned commit.
+
+    \b
+    Each repository comes from its mirror directory when one is configured and present
+    (`mirror` in edition.toml / source_en/LOCK.toml; these machines have no network), else
+    from git (`url`, default https://github.com/<repository>.git, cloned once into
+    ~/.cache/d2l-i18n-toolkit/repos). Its book files (index.md, chapter_*/, config.ini,
+    d2l.bib, glossaries, d2l/) are copied into translations/<edition>/ or
+    source_en/<revision>/ and checked against the committed lock of hashes (files.lock).
+    A file a translator changed is kept and reported as a local change, never overwritten.
+    Exit: 0 done, 2 a repository could not be read or does not match its lock.
+    """
+    from dataclasses import replace
+
+    from toolkit.book.sync import SyncError, sync_book
+
     with user_errors():
         config = load_project(find_project_root())
+        if shared is not None:
+            config = replace(config, shared_dir=shared.resolve())
         lock = load_lock(config.source_dir / "LOCK.toml")
-        corpus = (shared or config.shared_dir) / "corpus"
-        if not corpus.is_dir():
-            raise ConfigError(f"{corpus}: corpus directory not found (set --shared or D2L_SHARED)")
-        result = sync_sources(lock, config.source_dir, corpus)
-        click.echo(
-            f"source_en: {len(result.copied)} file(s) copied, {len(result.verified)} already verified ({len(lock.files)} locked)"
-        )
+        if any(not r.whole for r in lock.revisions) and lock.files:
+            corpus = config.shared_dir / "corpus"
+            if not corpus.is_dir():
+                raise ConfigError(f"{corpus}: corpus directory not found (set --shared or D2L_SHARED)")
+            copied = sync_sources(lock, config.source_dir, corpus)
+            click.echo(
+                f"source_en (older revisions): {len(copied.copied)} file(s) copied, "
+                f"{len(copied.verified)} already verified ({len(lock.files)} locked)"
+            )
+        try:
+            results = sync_book(config, update_lock, editions)
+        except SyncError as error:
+            raise ConfigError(str(error)) from error
+        for result in results:
+            where = _shown(result.target)
+            click.echo(
+                f"{result.name}: {result.source} -> {where}: {result.copied} copied, {result.verified} unchanged"
+                + (", lock written" if result.lock_written else ", as locked")
+            )
+            for path in result.local_changes:
+                click.echo(f"  {where}/{path}: local change kept (differs from upstream and from the lock)")
+            if result.local_only:
+                click.echo(
+                    f"  {len(result.local_only)} file(s) only in the project: {', '.join(result.local_only[:5])}"
+                )
+
+
+@main.command("sync-sources", hidden=True)
+@click.option("--shared", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def sync_sources_command(context: click.Context, shared: Path | None) -> None:
+    """Old name of `toolkit sync`."""
+    context.invoke(sync_command, shared=shared, editions=(), update_lock=False)
 
 
 @main.command("parse")
@@ -171,6 +226,16 @@ def rules_command(codes: tuple[str, ...]) -> None:
     is_flag=True,
     help="Do not read or write the caches (results and language judgements, by content hash).",
 )
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding of this severity or worse is reported (never: always exit 0).",
+)
+@click.option(
+    "--verbose", "-v", is_flag=True, help="Text: list every place of a grouped finding (JSON/HTML always do)."
+)
 def check_alignment(
     paths: tuple[Path, ...],
     source: Path | None,
@@ -185,6 +250,8 @@ def check_alignment(
     output_format: str,
     output: Path | None,
     no_cache: bool,
+    fail_on: str,
+    verbose: bool,
 ) -> None:
     """Align every translation block by block with its English and report drift.
 
@@ -198,9 +265,12 @@ def check_alignment(
           --translation TR.md [--translation TR2.md ...] --tabs mxnet,pytorch,tensorflow [--lang ko]
     \b
     Findings print as `path:line: CODE message`; `toolkit rules CODE` explains a code.
+    Repeated mechanical faults and English's changes are one finding per chapter with the
+    count (every place: --verbose, or --format json/html). --format sarif for code-scanning
+    tools, github for workflow annotations; a per-edition summary ends the text report.
     Silence one with `<!-- toolkit: ignore CODE -->` before the block, or
     `<!-- toolkit: ignore-file CODE -->` anywhere in the file.
-    Exit: 0 no errors, 1 errors found, 2 usage or input error.
+    Exit: 0 no errors (or nothing at --fail-on), 1 errors found, 2 usage or input error.
     """
     from toolkit.language import LanguageDetector
 
@@ -252,9 +322,9 @@ def check_alignment(
         cache = None if no_cache else ResultCache(cache_dir)
         result = _run(jobs, store, detector, select_codes, ignore_codes, cache)
         detector.save()
-        _emit(result, output_format, output)
-        errors = sum(f.severity == "error" for f in result.findings)
-        sys.exit(1 if errors else 0)
+        _emit(result, output_format, output, verbose)
+        failing = FAIL_ON[: FAIL_ON.index(fail_on) + 1] if fail_on != "never" else ()
+        sys.exit(1 if any(f.severity in failing for f in result.findings) else 0)
 
 
 def _detect_language(store: ChapterStore, path: Path, detector: object) -> str:
@@ -275,13 +345,14 @@ def _run(
     ignore: tuple[str, ...],
     cache: ResultCache | None,
 ) -> RunResult:
+    from rich.console import Console
     from rich.progress import Progress
 
     from toolkit.language import LanguageDetector
 
     assert isinstance(detector, LanguageDetector)
     show = sys.stderr.isatty() and len(jobs) > 1
-    with Progress(transient=True, disable=not show) as progress:
+    with Progress(transient=True, disable=not show, console=Console(stderr=True)) as progress:
         task = progress.add_task("checking", total=len(jobs))
 
         def advance(job: ChapterJob) -> None:
@@ -290,15 +361,19 @@ def _run(
         return check_jobs(jobs, store, detector, select, ignore, advance, cache)
 
 
-def _emit(result: RunResult, output_format: str, output: Path | None) -> None:
-    from toolkit.report import render_html, render_json, render_text
+def _emit(result: RunResult, output_format: str, output: Path | None, verbose: bool = False) -> None:
+    from toolkit.report import render_github, render_html, render_json, render_sarif, render_text
 
     if output_format == "json":
         text = render_json(result)
     elif output_format == "html":
         text = render_html(result)
+    elif output_format == "sarif":
+        text = render_sarif(result)
+    elif output_format == "github":
+        text = render_github(result)
     else:
-        text = render_text(result, color=output is None and sys.stdout.isatty())
+        text = render_text(result, color=output is None and sys.stdout.isatty(), verbose=verbose)
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -579,7 +654,7 @@ def po_export(paths: tuple[Path, ...], editions: tuple[str, ...]) -> None:
                 where = (
                     f"{found.job.translation.relative_to(config.root)}:{problem.line}"
                     if problem.line
-                    else (f"{found.job.basis.relative_to(config.root)}:{problem.english_line}")
+                    else (f"{_shown(found.job.basis or found.job.translation)}:{problem.english_line}")
                 )
                 click.echo(f"  {where}: {problem.reason}")
 

@@ -43,10 +43,16 @@ class Edition:
     basis: str
     tabs: tuple[str, ...]
     directory: Path
+    url: str = ""  # git URL to fetch the repository from (default: GitHub's, from `repository`)
+    mirror: str = ""  # a directory holding the repository at `commit` (relative to the shared dir)
 
     @property
     def default_tab(self) -> str:
         return self.tabs[0]
+
+    @property
+    def git_url(self) -> str:
+        return self.url or f"https://github.com/{self.repository}.git"
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,17 @@ class Revision:
     date: str
     tabs: tuple[str, ...]
     today: bool
+    repository: str = ""  # set for a revision set-up reads whole (every chapter) from its repository
+    url: str = ""
+    mirror: str = ""
+
+    @property
+    def whole(self) -> bool:
+        return bool(self.repository)
+
+    @property
+    def git_url(self) -> str:
+        return self.url or f"https://github.com/{self.repository}.git"
 
 
 @dataclass(frozen=True)
@@ -92,7 +109,8 @@ PROJECT_KEYS = {
 }
 PATH_KEYS = ("source", "translations", "shared", "cache", "build", "po")
 EDITION_KEYS = {"language", "name", "repository", "commit", "basis", "tabs"}
-REVISION_KEYS = {"id", "commit", "date", "tabs", "today"}
+EDITION_OPTIONAL_KEYS = {"url", "mirror"}
+REVISION_KEYS = {"id", "commit", "date", "tabs", "today", "repository", "url", "mirror"}
 FILE_KEYS = {"revision", "path", "corpus", "sha256"}
 
 
@@ -185,7 +203,7 @@ def load_project(root: Path) -> ProjectConfig:
 def load_edition(directory: Path) -> Edition:
     path = directory / "edition.toml"
     table = _read_toml(path)
-    _check_keys(str(path), table, EDITION_KEYS, EDITION_KEYS)
+    _check_keys(str(path), table, EDITION_KEYS | EDITION_OPTIONAL_KEYS, EDITION_KEYS)
     tabs = table["tabs"]
     if not isinstance(tabs, list) or not tabs or not all(isinstance(t, str) and t for t in tabs):
         raise ConfigError(f'{path}: tabs must be a non-empty list of names, e.g. ["mxnet", "pytorch"]')
@@ -201,6 +219,8 @@ def load_edition(directory: Path) -> Edition:
         basis=_string(where, "basis", table["basis"]),
         tabs=tuple(tabs),
         directory=directory,
+        url=_string(where, "url", table["url"]) if "url" in table else "",
+        mirror=_string(where, "mirror", table["mirror"]) if "mirror" in table else "",
     )
 
 
@@ -224,13 +244,14 @@ def load_editions(config: ProjectConfig) -> list[Edition]:
 
 def load_lock(path: Path) -> Lock:
     table = _read_toml(path)
-    _check_keys(str(path), table, {"revision", "file"}, {"revision", "file"})
+    _check_keys(str(path), table, {"revision", "file"}, {"revision"})
+    table.setdefault("file", [])
     revisions = []
     if not isinstance(table["revision"], list) or not isinstance(table["file"], list):
         raise ConfigError(f"{path}: revision and file must be arrays of tables ([[revision]], [[file]])")
     for entry in table["revision"]:
         where = f"{path} [[revision]]"
-        _check_keys(where, entry, REVISION_KEYS, REVISION_KEYS - {"today", "date"})
+        _check_keys(where, entry, REVISION_KEYS, {"id", "commit", "tabs"})
         tabs = entry["tabs"]
         if not isinstance(tabs, list) or not tabs or not all(isinstance(t, str) and t for t in tabs):
             raise ConfigError(f"{where}: tabs must be a non-empty list of names")
@@ -241,6 +262,10 @@ def load_lock(path: Path) -> Lock:
                 str(entry.get("date", "")),
                 tuple(tabs),
                 entry.get("today", False) is True,
+                *(
+                    _string(where, key, entry[key]) if key in entry else ""
+                    for key in ("repository", "url", "mirror")
+                ),
             )
         )
     if sum(r.today for r in revisions) != 1:

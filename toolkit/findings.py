@@ -25,6 +25,8 @@ class Finding:
     detail: str = ""  # e.g. a diff; shown indented under the finding
     edition: str = ""
     chapter: str = ""
+    # a grouped finding's single places ("line 42: changed …"): in JSON, HTML and under --verbose
+    items: tuple[str, ...] = ()
 
     def location(self) -> str:
         return f"{self.path}:{self.line}"

@@ -36,12 +36,19 @@ def source_path(source_dir: Path, entry: LockedFile) -> Path:
 
 
 def verify_sources(lock: Lock, source_dir: Path) -> list[str]:
-    """Problems with ``source_en/`` as it is, one line each (empty when all is well)."""
-    problems = []
+    """Problems with ``source_en/`` as it is, one line each (empty when all is well). A
+    revision read whole is checked for its lock and directory (``toolkit sync`` verified
+    every file against the lock when it copied them)."""
+    problems = [
+        f"{source_dir / revision.id}: English {revision.id} is not set up; run `toolkit sync`"
+        for revision in lock.revisions
+        if revision.whole
+        and not ((source_dir / revision.id).is_dir() and (source_dir / f"{revision.id}.files.lock").is_file())
+    ]
     for entry in lock.files:
         target = source_path(source_dir, entry)
         if not target.is_file():
-            problems.append(f"{target}: missing (expected sha256 {entry.sha256}); run `toolkit sync-sources`")
+            problems.append(f"{target}: missing (expected sha256 {entry.sha256}); run `toolkit sync`")
         elif (actual := sha256_file(target)) != entry.sha256:
             problems.append(f"{target}: altered: sha256 {actual}, expected {entry.sha256}")
     return problems

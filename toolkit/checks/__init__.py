@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from toolkit.align import Alignment, Unit
 from toolkit.findings import SEVERITIES, Finding, Severity
@@ -43,6 +44,8 @@ class CheckContext:
     today: str = ""
     basis_candidates: tuple[BasisCandidate, ...] = ()
     detector: LanguageJudge | None = None
+    missing_today: bool = False  # today's English has no chapter for this file (by labels or path)
+    today_chapter: str = ""  # today's English chapter when its path differs from this file's
 
     @property
     def en(self) -> Chapter:
@@ -52,7 +55,7 @@ class CheckContext:
     def tr(self) -> Chapter:
         return self.alignment.tr
 
-    def finding(self, rule_code: str, unit_or_line: Unit | int, message: str, **extra: str) -> Finding:
+    def finding(self, rule_code: str, unit_or_line: Unit | int, message: str, **extra: Any) -> Finding:
         spec = RULES[rule_code]
         line = unit_or_line if isinstance(unit_or_line, int) else unit_or_line.block.span.start
         return Finding(
@@ -79,6 +82,7 @@ class Rule:
     name: str
     severity: Severity
     function: RuleFunction = field(repr=False)
+    grouped: bool = False  # a mechanical fault: many in one file become one finding
 
     @property
     def doc(self) -> str:
@@ -92,13 +96,17 @@ class Rule:
 RULES: dict[str, Rule] = {}
 
 
-def rule(code: str, name: str, severity: Severity) -> Callable[[RuleFunction], RuleFunction]:
-    """Register a rule. Codes are stable: never reuse or renumber one."""
+def rule(
+    code: str, name: str, severity: Severity, grouped: bool = False
+) -> Callable[[RuleFunction], RuleFunction]:
+    """Register a rule. Codes are stable: never reuse or renumber one. ``grouped`` rules report
+    a mechanical fault: past ``GROUP_OVER`` in one file they become one finding with the count
+    and every place as an item."""
 
     def register(function: RuleFunction) -> RuleFunction:
         if code in RULES:
             raise ValueError(f"rule code {code} registered twice")
-        RULES[code] = Rule(code, name, severity, function)
+        RULES[code] = Rule(code, name, severity, function, grouped)
         return function
 
     return register
@@ -160,7 +168,52 @@ def run_rules(
                 continue
             findings.append(found)
     findings.sort(key=lambda f: (f.path, f.line, f.code))
-    return findings
+    return group_findings(findings)
+
+
+GROUP_OVER = 3  # more findings of one kind than this become one
+
+
+def _merged(found: list[Finding], what: str) -> Finding:
+    first = found[0]
+    lines = sorted({f.line for f in found})
+    shown = ", ".join(map(str, lines[:5])) + (", …" if len(lines) > 5 else "")
+    return replace(
+        first,
+        message=f"{len(found)} × {what} (lines {shown}); first: {first.message}",
+        items=tuple(f"line {f.line}: {f.message}" + (f"\n{f.detail}" if f.detail else "") for f in found),
+        detail="",
+    )
+
+
+def group_findings(findings: list[Finding]) -> list[Finding]:
+    """Findings a maintainer can act on: many findings of one code stacked on one line (a
+    missing section: every English block of it anchors at the same place) become one, and so
+    do the findings of a ``grouped`` rule in one file. Nothing is lost: each becomes an item."""
+    by_line: dict[tuple[str, int], list[Finding]] = {}
+    for found in findings:
+        by_line.setdefault((found.code, found.line), []).append(found)
+    stacked: list[Finding] = []
+    for (code, line), group in by_line.items():
+        if len(group) > GROUP_OVER:
+            stacked.append(_merged(group, f"{RULES[code].name if code in RULES else code} at one place"))
+        else:
+            stacked.extend(group)
+    by_code: dict[str, list[Finding]] = {}
+    kept: list[Finding] = []
+    for found in stacked:
+        spec = RULES.get(found.code)
+        if spec is not None and spec.grouped and not found.items:
+            by_code.setdefault(found.code, []).append(found)
+        else:
+            kept.append(found)
+    for code, group in by_code.items():
+        if len(group) > GROUP_OVER:
+            kept.append(_merged(group, RULES[code].name))
+        else:
+            kept.extend(group)
+    kept.sort(key=lambda f: (f.path, f.line, f.code))
+    return kept
 
 
 def with_severity(found: Finding, severity: Severity) -> Finding:

@@ -56,7 +56,7 @@ def equation_missing(context: CheckContext) -> Iterable[Finding]:
             )
 
 
-@rule("E003", "inline-math-changed", "warning")
+@rule("E003", "inline-math-changed", "warning", grouped=True)
 def inline_math_changed(context: CheckContext) -> Iterable[Finding]:
     """Inline math of the English block is missing or altered in its translation."""
     for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
@@ -88,7 +88,7 @@ def figure_missing(context: CheckContext) -> Iterable[Finding]:
         )
 
 
-@rule("F003", "caption-untranslated", "warning")
+@rule("F003", "caption-untranslated", "warning", grouped=True)
 def caption_untranslated(context: CheckContext) -> Iterable[Finding]:
     """A figure caption is word for word the English caption."""
     for en_unit, en, tr_unit, tr in both(context.alignment, Figure):
@@ -100,7 +100,7 @@ def caption_untranslated(context: CheckContext) -> Iterable[Finding]:
             yield context.finding("F003", tr_unit, f'caption is still English: "{tr.caption.strip()}"')
 
 
-@rule("K001", "link-changed", "warning")
+@rule("K001", "link-changed", "warning", grouped=True)
 def link_changed(context: CheckContext) -> Iterable[Finding]:
     """A link URL of the English block is dropped or changed in its translation."""
     for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
@@ -116,7 +116,7 @@ def link_changed(context: CheckContext) -> Iterable[Finding]:
             )
 
 
-@rule("I001", "inline-code-lost", "warning")
+@rule("I001", "inline-code-lost", "warning", grouped=True)
 def inline_code_lost(context: CheckContext) -> Iterable[Finding]:
     """Inline code spans of the English block are missing from its translation.
 
@@ -130,7 +130,7 @@ def inline_code_lost(context: CheckContext) -> Iterable[Finding]:
             )
 
 
-@rule("I002", "number-lost", "info")
+@rule("I002", "number-lost", "info", grouped=True)
 def number_lost(context: CheckContext) -> Iterable[Finding]:
     """Numbers of the English block do not appear in its translation."""
     for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):

@@ -15,7 +15,7 @@ def _letters(text: str) -> int:
     return sum(map(str.isalpha, text))
 
 
-@rule("P001", "paragraph-untranslated", "warning")
+@rule("P001", "paragraph-untranslated", "warning", grouped=True)
 def paragraph_untranslated(context: CheckContext) -> Iterable[Finding]:
     """A block of the translation is still in English.
 
@@ -50,7 +50,7 @@ def paragraph_wrong_language(context: CheckContext) -> Iterable[Finding]:
             yield context.finding("P002", tr_unit, f"block reads as neither English nor `{context.language}`")
 
 
-@rule("P003", "short-text-identical", "info")
+@rule("P003", "short-text-identical", "info", grouped=True)
 def short_text_identical(context: CheckContext) -> Iterable[Finding]:
     """A short text (heading, link text, caption) is identical to English.
 

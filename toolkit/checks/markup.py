@@ -18,7 +18,7 @@ def _inline_blocks(context: CheckContext) -> Iterable[tuple[int, object]]:
             yield block.span.start, inline
 
 
-@rule("M001", "literal-emphasis", "warning")
+@rule("M001", "literal-emphasis", "warning", grouped=True)
 def literal_emphasis(context: CheckContext) -> Iterable[Finding]:
     """Emphasis delimiters that cannot open or close by CommonMark rules show as ``*``.
 
@@ -80,7 +80,7 @@ def dollar_as_currency(context: CheckContext) -> Iterable[Finding]:
                 )
 
 
-@rule("M004", "sentences-joined", "warning")
+@rule("M004", "sentences-joined", "warning", grouped=True)
 def sentences_joined(context: CheckContext) -> Iterable[Finding]:
     """Sentences joined without a space after the full stop (a machine-translation artifact).
 

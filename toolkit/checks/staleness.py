@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterable
 
 from toolkit.align import Unit
-from toolkit.checks import CheckContext, Finding, rule
+from toolkit.checks import CheckContext, Finding, declare, rule
 from toolkit.code import normalise_code, resolved_tabs
 from toolkit.model import Block, CodeCell, TabBlock
 
@@ -56,59 +56,111 @@ def _changed(context: CheckContext, old_unit: Unit, new_unit: Unit) -> bool:
     return old.source.split() != new.source.split()
 
 
-@rule("S001", "english-changed", "warning")
-def english_changed(context: CheckContext) -> Iterable[Finding]:
-    """English changed a block since the translation's basis; the translation may be stale.
+def _foreign_tabs_only(block: Block, edition_tabs: tuple[str, ...], english_tabs: tuple[str, ...]) -> bool:
+    """A block that exists only for frameworks the edition does not have (jax, in a v0.17
+    edition): not drift for it."""
+    if isinstance(block, CodeCell):
+        tabs = resolved_tabs(block, english_tabs)
+        return "all" not in tabs and not (tabs & set(edition_tabs))
+    if isinstance(block, TabBlock):
+        return not (set(block.tabs) & set(edition_tabs))
+    return False
 
-    The finding sits on the translated block and carries the English word diff
-    (``[-old-]{+new+}``) from the basis to today's English.
+
+def _excerpt(block: Block) -> str:
+    text = " ".join(block.source.split())
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
+@rule("S001", "english-moved-on", "warning")
+def english_moved_on(context: CheckContext) -> Iterable[Finding]:
+    """English changed, added or removed blocks since the translation's basis: one finding
+    per chapter with the counts; each block is an item (JSON, HTML, ``--verbose``) with the
+    English word diff (``[-old-]{+new+}``) or the block added or removed.
+
+    Code cells compare as the executor sees them (resolved tabs, code without comments), so
+    d2l-en adding an explicit ``#@tab mxnet`` when its default tab changed is no change; blocks
+    only for frameworks the edition does not have (a ``jax`` cell in a v0.17 edition) are not
+    drift for it; re-wrapped lines are no change.
     """
     if context.staleness is None:
         return
+    edition_tabs = context.alignment.tr_tabs
     translated = _basis_to_translation(context)
-    for pair in context.staleness.pairs:
-        if pair.en is None or pair.tr is None:
-            continue
-        old, new = pair.en.block, pair.tr.block
-        if not _changed(context, pair.en, pair.tr):
-            continue
-        target = translated.get(old.span.start)
-        if target is None:
-            continue
-        yield context.finding(
-            "S001",
-            target.span.start,
-            f"English changed since {context.basis} (line {old.span.start} -> {context.today} line {new.span.start})",
-            hint="update the translation, then move the edition's basis forward",
-            detail=_word_diff(old.source, new.source),
-        )
-
-
-@rule("S002", "english-block-added", "warning")
-def english_block_added(context: CheckContext) -> Iterable[Finding]:
-    """English added or removed a block since the translation's basis."""
-    if context.staleness is None:
-        return
-    translated = _basis_to_translation(context)
+    changed: list[tuple[int, str]] = []
+    added: list[tuple[int, str]] = []
+    removed: list[tuple[int, str]] = []
     last_line = 1
     for pair in context.staleness.pairs:
-        if pair.en is not None and pair.tr is None:
-            target = translated.get(pair.en.block.span.start)
-            yield context.finding(
-                "S002",
-                target.span.start if target else last_line,
-                f"English removed this block after {context.basis}",
-                detail=pair.en.block.source.strip()[:200],
-            )
-        elif pair.en is None and pair.tr is not None:
-            yield context.finding(
-                "S002",
-                last_line,
-                f"English added a block after {context.basis} ({context.today} line {pair.tr.block.span.start})",
-                detail=pair.tr.block.source.strip()[:200],
-            )
-        if pair.en is not None and (target := translated.get(pair.en.block.span.start)) is not None:
+        old = pair.en.block if pair.en is not None else None
+        new = pair.tr.block if pair.tr is not None else None
+        target = translated.get(old.span.start) if old is not None else None
+        if pair.en is not None and pair.tr is not None and old is not None and new is not None:
+            if _changed(context, pair.en, pair.tr) and not _foreign_tabs_only(
+                new, edition_tabs, context.staleness.tr_tabs
+            ):
+                where = target.span.start if target is not None else last_line
+                changed.append(
+                    (
+                        where,
+                        f"line {where}: changed (English {old.span.start} -> {new.span.start}): {_word_diff(old.source, new.source)}",
+                    )
+                )
+        elif new is not None:
+            if not _foreign_tabs_only(new, edition_tabs, context.staleness.tr_tabs) and new.source.strip():
+                added.append(
+                    (
+                        last_line,
+                        f"after line {last_line}: added ({context.today or 'today'} line {new.span.start}): {_excerpt(new)}",
+                    )
+                )
+        elif old is not None and old.source.strip():
+            where = target.span.start if target is not None else last_line
+            removed.append((where, f"line {where}: removed (English {old.span.start}): {_excerpt(old)}"))
+        if target is not None:
             last_line = target.span.end
+    if not (changed or added or removed):
+        return
+    items = sorted(changed + added + removed)
+    moved = f" (today in {context.today_chapter})" if context.today_chapter else ""
+    yield context.finding(
+        "S001",
+        items[0][0],
+        f"English moved on since the basis {context.basis}{moved}: {len(changed)} block(s) changed, "
+        f"{len(added)} added, {len(removed)} removed",
+        hint="update the translation block by block (`--verbose` or the JSON/HTML report lists them)",
+        items=tuple(text for _, text in items),
+    )
+
+
+declare(
+    "S002",
+    "english-block-added",
+    "warning",
+    """Retired: blocks English added or removed since the basis are items of S001 now (one
+    staleness finding per chapter). Kept so the code is never reused.""",
+)
+
+
+@rule("S005", "not-in-english-today", "info")
+def not_in_english_today(context: CheckContext) -> Iterable[Finding]:
+    """Today's English has no chapter for this file, by its labels or its path.
+
+    Why: English removed or merged the section; the translation may be kept for readers of
+    its edition, but it will not follow English any more.
+    """
+    if context.missing_today:
+        yield context.finding("S005", 1, "today's English has no chapter with this file's labels or path")
+
+
+@rule("S004", "no-english-basis", "info")
+def no_english_basis(context: CheckContext) -> Iterable[Finding]:
+    """A translated file has no English basis: no ``x_origin.md`` beside it and no English
+    at the edition's basis revision (the checker reports it; it is not aligned at all).
+
+    Why: without the English it was made from, drift cannot be told from translation.
+    """
+    return ()
 
 
 @rule("S003", "basis-mismatch", "warning")

@@ -120,7 +120,7 @@ def active_content_added(context: CheckContext) -> Iterable[Finding]:
                 )
 
 
-@rule("U002", "raw-html-added", "warning")
+@rule("U002", "raw-html-added", "warning", grouped=True)
 def raw_html_added(context: CheckContext) -> Iterable[Finding]:
     """The translation uses a raw HTML element that its English chapter never uses.
 

@@ -64,7 +64,10 @@ def project_sources(config: ProjectConfig, only: Iterable[Path] = ()) -> list[So
         if english.is_file():
             sources.append(Source("en", chapter, english, today.tabs, english, today.tabs))
     for job in chapter_jobs:
-        sources.append(Source(job.edition, job.chapter, job.translation, job.tabs, job.basis, job.basis_tabs))
+        if job.basis is not None:
+            sources.append(
+                Source(job.edition, job.chapter, job.translation, job.tabs, job.basis, job.basis_tabs)
+            )
     return sources
 
 

@@ -58,11 +58,12 @@ def project_catalogs(
     unknown = sorted(set(editions) - {e.id for e in known})
     if unknown:
         raise ConfigError(f"unknown edition(s) {', '.join(unknown)}; known: {', '.join(e.id for e in known)}")
-    jobs = [j for j in jobs if not editions or j.edition in editions]
+    jobs = [j for j in jobs if (not editions or j.edition in editions) and j.basis is not None]
     store = ChapterStore(config.root)
     untranslated = _untranslated(config, jobs, store)
     found = []
     for job in jobs:
+        assert job.basis is not None
         basis, translation = store.get(job.basis), store.get(job.translation)
         today = store.get(job.today) if job.today and job.today_id != job.basis_id else None
         lines = untranslated.get((job.edition, job.chapter), set())
