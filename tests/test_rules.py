@@ -66,6 +66,8 @@ def test_every_rule_has_a_case() -> None:
         "S001",
         "S002",
         "S003",
+        "S004",  # tests/test_book.py: a file with no English basis
+        "S005",  # tests/test_book.py: a chapter today's English no longer has
         "X001",
         "X002",
         "X003",

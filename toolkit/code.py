@@ -224,6 +224,32 @@ def _comment_columns(code: str) -> dict[int, int]:
     return columns
 
 
+def _literals(code: str) -> tuple[str, list[str]] | None:
+    """The code's canonical form with every string literal blanked, and the literals in
+    order; None when it is not Python."""
+    if is_cell_magic(code):
+        return None
+    try:
+        tree = _drop_docstrings(_parse_python(code))
+    except (SyntaxError, ValueError):
+        return None
+    literals: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            literals.append(node.value)
+            node.value = ""
+    return ast.dump(tree, annotate_fields=False, include_attributes=False), literals
+
+
+def changed_literals(english: str, translated: str) -> list[tuple[str, str]] | None:
+    """When two cells differ only in string literals (a translated plot label or message),
+    the (English, translated) literals that differ; None when they differ in anything else."""
+    ours, theirs = _literals(english), _literals(translated)
+    if ours is None or theirs is None or ours[0] != theirs[0] or len(ours[1]) != len(theirs[1]):
+        return None
+    return [(a, b) for a, b in zip(ours[1], theirs[1], strict=True) if a != b]
+
+
 def code_hash(code: str) -> str:
     return hashlib.sha256(normalise_code(code).encode("utf-8", "surrogateescape")).hexdigest()[:16]
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from toolkit.checks import CheckContext, Finding, rule
 from toolkit.checks.pairs import anchor_line, both, only_en, only_tr
-from toolkit.code import describe_tabs, normalise_code, resolved_tabs, saved_code
+from toolkit.code import changed_literals, describe_tabs, normalise_code, resolved_tabs, saved_code
 from toolkit.model import CodeCell
 
 
@@ -65,6 +65,8 @@ def code_cell_changed(context: CheckContext) -> Iterable[Finding]:
     """
     for en_unit, en, tr_unit, tr in both(context.alignment, CodeCell):
         if en.executable and tr.executable and normalise_code(en.code) != normalise_code(tr.code):
+            if changed_literals(en.code, tr.code):
+                continue  # C006's: only string literals differ
             yield context.finding(
                 "C003",
                 tr_unit,
@@ -72,6 +74,31 @@ def code_cell_changed(context: CheckContext) -> Iterable[Finding]:
                 hint="restore the English code; translate only comments and docstrings",
                 detail=code_diff(en.code, tr.code),
             )
+
+
+@rule("C006", "string-literal-changed", "warning")
+def string_literal_changed(context: CheckContext) -> Iterable[Finding]:
+    """A cell differs from English only in string literals (a translated plot label, legend
+    or message): the code does the same, its printed output differs.
+
+    Why: outputs are shared across editions, so the page shows English's output under a cell
+    that prints other words; a literal can also matter to the code (a file name, a key), so
+    look at each.
+    Example: ``print(f'epoch {epoch + 1}, loss {l:f}')`` -> ``print(f'donem {epoch + 1}, kayip {l:f}')``.
+    """
+    for en_unit, en, tr_unit, tr in both(context.alignment, CodeCell):
+        if en.executable and tr.executable and normalise_code(en.code) != normalise_code(tr.code):
+            literals = changed_literals(en.code, tr.code)
+            if literals:
+                shown = "; ".join(f"{a!r} -> {b!r}" for a, b in literals[:3])
+                more = f" and {len(literals) - 3} more" if len(literals) > 3 else ""
+                yield context.finding(
+                    "C006",
+                    tr_unit,
+                    f"only string literals differ from English line {en.span.start}: {shown}{more}",
+                    hint="keep English literals where the output or the code depends on them",
+                    detail=code_diff(en.code, tr.code),
+                )
 
 
 @rule("C004", "saved-cell-changed", "error")

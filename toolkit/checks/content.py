@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 
@@ -14,11 +15,37 @@ def _tex(text: str) -> str:
     return "".join(text.split())
 
 
+# words inside these commands are prose a translator translates ("\text{if } x > 0")
+TEXT_COMMANDS = re.compile(r"\\(?:text|textrm|textit|textbf|textsf|mbox)\s*\{[^{}]*\}")
+# "60,000", "60.000", "60{,}000", "60\,000": one number in every locale
+THOUSANDS = re.compile(r"(?<=\d)(?:\{[.,]\}|[.,]|\\,|\\ |~)(?=\d{3}(?!\d))")
+ORDINAL = re.compile(r"\^\{?(?:\\(?:text|mathrm|textrm)\{)?(?:st|nd|rd|th)\}*\}?$")
+
+
+def _tex_shape(text: str) -> str:
+    """TeX as the reader sees its structure: words in text commands, braces and spacing aside."""
+    return _tex(TEXT_COMMANDS.sub(r"\\text{}", text)).replace("{", "").replace("}", "")
+
+
+def _math_key(math: str) -> str:
+    """Inline math compared across locales: number formats and ordinal suffixes aside."""
+    return THOUSANDS.sub("", _tex_shape(ORDINAL.sub("", _tex(math))))
+
+
+def _written_as_text(number: str, text: str) -> bool:
+    """``16`` appears in ``16Gb/s`` or ``60.000`` (as 60000) in the translated prose."""
+    return re.search(rf"(?<![\d.,]){re.escape(number)}(?![\d])", THOUSANDS.sub("", text)) is not None
+
+
 @rule("E001", "equation-changed", "warning")
 def equation_changed(context: CheckContext) -> Iterable[Finding]:
-    """A display equation differs from its English counterpart (whitespace aside)."""
+    """A display equation differs from its English counterpart.
+
+    Whitespace, braces and the words inside ``\\text{}``/``\\textrm{}``/``\\mbox{}`` (prose
+    a translator translates) are not differences.
+    """
     for en_unit, en, tr_unit, tr in both(context.alignment, Equation):
-        if _tex(en.tex) != _tex(tr.tex):
+        if _tex_shape(en.tex) != _tex_shape(tr.tex):
             yield context.finding(
                 "E001",
                 tr_unit,
@@ -58,9 +85,18 @@ def equation_missing(context: CheckContext) -> Iterable[Finding]:
 
 @rule("E003", "inline-math-changed", "warning", grouped=True)
 def inline_math_changed(context: CheckContext) -> Iterable[Finding]:
-    """Inline math of the English block is missing or altered in its translation."""
+    """Inline math of the English block is missing or altered in its translation.
+
+    Compared as ``E001`` compares equations, and across locales: ``$60,000$`` is ``$60.000$``,
+    ``$45^\\text{th}$`` is ``ke-$45$``, and math that is just a number is there when the
+    translation writes the number as text (``16Gb/s`` for ``$16$ Gb/s``).
+    """
     for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
-        lost = missing(tuple(_tex(m) for m in en.math), tuple(_tex(m) for m in tr.math))
+        lost = [
+            m
+            for m in missing(tuple(_math_key(m) for m in en.math), tuple(_math_key(m) for m in tr.math))
+            if not (m.replace(".", "", 1).isdigit() and _written_as_text(m, tr.plain_text))
+        ]
         if lost:
             yield context.finding(
                 "E003", tr_unit, f"inline math lost or changed: {', '.join('$' + m + '$' for m in lost[:4])}"

@@ -63,9 +63,16 @@ def _renamed(context: CheckContext) -> list[tuple[Role, Role]]:
                 and en_role.target != tr_role.target
                 and en_role.target not in tr_labels
                 and tr_role.target not in en_labels
+                and _kind_of(en_role.target) == _kind_of(tr_role.target)
             ):
                 out.append((en_role, tr_role))
     return out
+
+
+def _kind_of(label: str) -> str:
+    """``sec``, ``fig``, ``eq``, ``tab`` …: a section label renamed to a figure label is two
+    unrelated labels the aligner paired, not a rename."""
+    return label.split("_", 1)[0] if "_" in label else ""
 
 
 def _nearest_tr_line(context: CheckContext, en_line: int) -> int:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 
 from toolkit.checks import CheckContext, Finding, rule
-from toolkit.model import block_inline, iter_blocks
+from toolkit.model import Equation, block_inline, iter_blocks
 
 CURRENCY = re.compile(r"^\s*\d[\d.,]*\s+[^\W\d_]{2,}")
 
@@ -71,12 +71,44 @@ def dollar_as_currency(context: CheckContext) -> Iterable[Finding]:
         if inline is None:
             continue
         for math in inline.math:
-            if CURRENCY.match(math):
+            if "\t" not in math and CURRENCY.match(math):
                 yield context.finding(
                     "M003",
                     block.span.start,
                     f"`${math}$` reads as math; is `$` a currency sign here?",
                     hint="escape it as \\$",
+                )
+
+
+# a TeX command whose backslash and first letter a tool read as an escape: "\times" -> TAB "imes"
+# (the other control characters such a tool leaves, \b and \f, are X006's)
+LOST_ESCAPE = re.compile(r"\t(?=[a-z]{2,})")
+ESCAPES = {"\t": "\\t"}
+
+
+@rule("M005", "tex-escape-lost", "error")
+def tex_escape_lost(context: CheckContext) -> Iterable[Finding]:
+    """A TeX command in math lost its backslash to a tool that read it as an escape:
+    ``\\times`` became a tab and ``imes`` (X006 reports the other control characters).
+
+    Why: the formula renders wrong (or not at all); such files are usually machine-processed
+    with escapes interpreted.
+    """
+    for block, _ in iter_blocks(context.tr.blocks):
+        inline = block_inline(block)
+        maths = list(inline.math) if inline is not None else []
+        if isinstance(block, Equation):
+            maths.append(block.tex)
+        for math in maths:
+            found = LOST_ESCAPE.search(math)
+            if found:
+                escape = ESCAPES[found.group(0)]
+                shown = LOST_ESCAPE.sub(lambda m: ESCAPES[m.group(0)], math)
+                yield context.finding(
+                    "M005",
+                    block.span.start,
+                    f"math holds a control character where `{escape}…` stood: `{shown[:60]}`",
+                    hint="restore the backslash (\\times, \\frac, \\beta …)",
                 )
 
 

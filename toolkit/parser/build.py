@@ -210,8 +210,19 @@ class _Builder:
     ) -> Figure | None:
         if len(inline_tokens) != 1:
             return None
-        children = [c for c in inline_tokens[0].children or [] if c.type not in ("softbreak", "hardbreak")]
-        if len(children) == 1 and children[0].type == "image":
+        children = [
+            c
+            for c in inline_tokens[0].children or []
+            if c.type not in ("softbreak", "hardbreak") and not (c.type == "text" and not c.content.strip())
+        ]
+        # an image alone, or followed on its own line by its :label:/:width: roles (some
+        # translations put them there; d2lbook reads them as the figure's)
+        attached = children[1:]
+        if (
+            children
+            and children[0].type == "image"
+            and all(c.type == "d2l_role" and c.meta.get("name") in ("label", "width") for c in attached)
+        ):
             image = children[0]
             return Figure(span, source, str(image.attrGet("src") or ""), image.content, facts)
         return None

@@ -18,8 +18,9 @@ def role_rule(state: StateInline, silent: bool) -> bool:
     src, pos, maximum = state.src, state.pos, state.posMax
     if src[pos] != ":":
         return False
-    if pos > 0 and _is_name_char(src[pos - 1]):
-        return False  # "ratio:`x`" is not a role
+    if pos > 0 and src[pos - 1].isascii() and src[pos - 1].isalnum():
+        return False  # "ratio:`x`" is not a role; "a`--:numref:`b`" (a range, any dash) is
+
     end = pos + 1
     while end < maximum and _is_name_char(src[end]):
         end += 1

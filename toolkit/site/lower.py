@@ -147,7 +147,7 @@ def number_chapter(chapter: Chapter, page: str, number: str) -> dict[str, Target
                 targets[label] = Target(page, label, "section", heading_number, block.text)
         elif isinstance(block, Figure):
             counters["figure"] += 1
-            label = _role(_attached_roles(blocks, index), "label")
+            label = _role((*_attached_roles(blocks, index), *block.inline.roles), "label")
             if label:
                 targets[label] = Target(
                     page, label, "figure", f"{number}.{counters['figure']}", block.caption
@@ -485,6 +485,7 @@ def lower_chapter(chapter: Chapter, context: PageContext) -> LoweredPage:
             out.append(_heading(block, roles, number, state, context))
         elif isinstance(block, Figure):
             figures += 1
+            roles = (*roles, *block.inline.roles)  # roles on the image's own line are the figure's
             out.append(_figure(block, roles, f"{context.number}.{figures}", context, state))
         elif isinstance(block, TableCaption):
             label = _table_label(blocks, index)
