@@ -224,6 +224,29 @@ def _comment_columns(code: str) -> dict[int, int]:
     return columns
 
 
+class _BlankLiterals(ast.NodeTransformer):
+    """Blanks every string literal and f-string, collecting them in order; an f-string keeps
+    the expressions it formats (sorted), so reordered placeholders are still the same code."""
+
+    def __init__(self) -> None:
+        self.literals: list[str] = []
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:
+        self.literals.append(ast.unparse(node))
+        expressions = sorted(
+            ast.dump(part.value, annotate_fields=False)
+            for part in node.values
+            if isinstance(part, ast.FormattedValue)
+        )
+        return ast.Constant("\0".join(expressions))
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        if isinstance(node.value, str):
+            self.literals.append(node.value)
+            return ast.Constant("")
+        return node
+
+
 def _literals(code: str) -> tuple[str, list[str]] | None:
     """The code's canonical form with every string literal blanked, and the literals in
     order; None when it is not Python."""
@@ -233,12 +256,9 @@ def _literals(code: str) -> tuple[str, list[str]] | None:
         tree = _drop_docstrings(_parse_python(code))
     except (SyntaxError, ValueError):
         return None
-    literals: list[str] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            literals.append(node.value)
-            node.value = ""
-    return ast.dump(tree, annotate_fields=False, include_attributes=False), literals
+    blanker = _BlankLiterals()
+    tree = blanker.visit(tree)
+    return ast.dump(tree, annotate_fields=False, include_attributes=False), blanker.literals
 
 
 def changed_literals(english: str, translated: str) -> list[tuple[str, str]] | None:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from toolkit.checks import CheckContext, Finding, rule
 from toolkit.checks.pairs import anchor_line, both, only_en, only_tr
 from toolkit.code import changed_literals, describe_tabs, normalise_code, resolved_tabs, saved_code
-from toolkit.model import CodeCell
+from toolkit.model import Block, CodeCell, iter_blocks
 
 
 def code_diff(en: str, tr: str) -> str:
@@ -63,10 +63,13 @@ def code_cell_changed(context: CheckContext) -> Iterable[Finding]:
     Why: outputs are shared across languages, so the translation must run the English code.
     Translated comments (``# Factory for networks``) and docstrings are not drift.
     """
+    newer = newer_english_code(context)
     for en_unit, en, tr_unit, tr in both(context.alignment, CodeCell):
         if en.executable and tr.executable and normalise_code(en.code) != normalise_code(tr.code):
             if changed_literals(en.code, tr.code):
                 continue  # C006's: only string literals differ
+            if follows_newer_english(en, tr, newer):
+                continue  # S006's: the cell is today's English code (a mixed basis)
             yield context.finding(
                 "C003",
                 tr_unit,
@@ -74,6 +77,62 @@ def code_cell_changed(context: CheckContext) -> Iterable[Finding]:
                 hint="restore the English code; translate only comments and docstrings",
                 detail=code_diff(en.code, tr.code),
             )
+
+
+def newer_english_code(context: CheckContext) -> frozenset[str]:
+    """Code lines (comments aside, stripped) of today's English cells that the basis's cells
+    do not have: what a translation shows when someone updated its code from newer English."""
+    if context.staleness is None:
+        return frozenset()
+
+    def lines(chapter_blocks: tuple[Block, ...]) -> set[str]:
+        return {
+            line.strip()
+            for b, _ in iter_blocks(chapter_blocks)
+            if isinstance(b, CodeCell) and b.executable
+            for line in saved_code(b.code).splitlines()
+            if line.strip()
+        }
+
+    return frozenset(lines(context.staleness.tr.blocks) - lines(context.staleness.en.blocks))
+
+
+def follows_newer_english(en: CodeCell, tr: CodeCell, newer: frozenset[str]) -> bool:
+    """Every line the translated cell has and its English cell lacks is today's English."""
+    theirs = {line.strip() for line in saved_code(en.code).splitlines()}
+    added = {line.strip() for line in saved_code(tr.code).splitlines() if line.strip()} - theirs
+    return bool(added) and added <= newer
+
+
+@rule("S006", "mixed-basis", "warning")
+def mixed_basis(context: CheckContext) -> Iterable[Finding]:
+    """Code cells of the translation match a newer English than its declared basis: someone
+    updated the code (not the words) from today's English. One finding per chapter.
+
+    Why: the file's basis (``x_origin.md``) no longer says what it was translated from; the
+    staleness report is then partly wrong. Update the prose too and move the basis forward.
+    Example: ko ``chapter_optimization/minibatch-sgd.md`` has today's ``/ 2`` in ``train_ch11``.
+    """
+    newer = newer_english_code(context)
+    if not newer:
+        return
+    lines = [
+        tr.span.start
+        for en_unit, en, tr_unit, tr in both(context.alignment, CodeCell)
+        if en.executable
+        and tr.executable
+        and normalise_code(en.code) != normalise_code(tr.code)
+        and follows_newer_english(en, tr, newer)
+    ]
+    if lines:
+        yield context.finding(
+            "S006",
+            lines[0],
+            f"{len(lines)} code cell(s) match today's English ({context.today}), not the basis {context.basis}: "
+            f"lines {', '.join(map(str, lines[:8]))}",
+            hint="the basis file is older than the code: update the prose and the basis together",
+            items=tuple(f"line {line}: code is today's English" for line in lines),
+        )
 
 
 @rule("C006", "string-literal-changed", "warning")
