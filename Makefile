@@ -1,13 +1,18 @@
 # The two commands of the README's quick start:
-#   make setup   install everything into .venv and the three framework environments, copy and
-#                verify the English sources, run the main job (check-alignment, run-cells)
+#   make setup   install everything into .venv and the three framework environments, read the
+#                whole book (English and every edition, locked by hash), run the main job:
+#                check-alignment and the site on the whole book, run-cells on what fits in minutes
 #   make test    lint, type-check and run the whole test suite (.ci/run calls this)
+#   make run-book  run-cells on the whole book (hours on a CPU)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: setup test sources envs system lint typecheck bench clean
+.PHONY: setup test sources envs system lint typecheck bench clean run-book
+
+# run-cells in `make setup`: the seed chapter in every edition (three kernels, a minute)
+QUICK_CELLS := $(wildcard translations/*/chapter_computational-performance/hybridize.md)
 
 setup: sources envs system
 	@echo "== check-alignment (all editions) =="
@@ -15,13 +20,17 @@ setup: sources envs system
 	 $(BIN)/toolkit check-alignment; status=$$?; \
 	 if [ $$status -gt 1 ]; then exit $$status; fi; \
 	 echo "(exit $$status: 0 = no errors, 1 = errors reported above; HTML report: build/check-alignment.html)"
-	@echo "== run-cells (all frameworks, all editions) =="
-	@$(BIN)/toolkit run-cells; status=$$?; \
+	@echo "== run-cells (the seed chapter, all frameworks, all editions; the whole book: make run-book) =="
+	@$(BIN)/toolkit run-cells $(QUICK_CELLS); status=$$?; \
 	 if [ $$status -gt 1 ]; then exit $$status; fi; \
 	 echo "(exit $$status: 0 = every cell ran, 1 = failures listed above; outputs: build/cells/)"
 	@echo "== site (all languages, never executes code) =="
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 	@echo "site built in site/; to browse it: . .venv/bin/activate && mkdocs serve"
+
+# every chapter of every edition in every framework: hours on a CPU (a GPU or --ray helps)
+run-book: sources envs
+	$(BIN)/toolkit run-cells
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -100,23 +100,58 @@ def rewrite_fixture(path: Path, cases: list[tuple[str, str, str]]) -> None:
     path.write_text("\n".join(parts), encoding="utf-8")
 
 
+SEED_CHAPTER = "chapter_computational-performance/hybridize.md"
+
+
+def make_seed_project(destination: Path) -> Path:
+    """A project holding only the seed chapter: the project's configuration and locks, the
+    seed chapter of every English revision and edition (with its x_origin.md). The checkout
+    itself holds the whole book after `toolkit sync`; tests that count chapters, build a site
+    or run cells on "the project" use this one, so they stay small and exact."""
+    import shutil
+
+    destination.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "pyproject.toml", destination / "pyproject.toml")
+    config = (ROOT / "mkdocs.yml").read_text("utf-8")
+    (destination / "mkdocs.yml").write_text(
+        config.replace("docs_dir: toolkit/site/docs", f"docs_dir: {ROOT / 'toolkit/site/docs'}"), "utf-8"
+    )
+    wanted = [ROOT / "source_en" / "LOCK.toml", *sorted((ROOT / "source_en").glob("*.files.lock"))]
+    wanted += sorted((ROOT / "source_en").glob(f"*/{SEED_CHAPTER}"))
+    for edition in sorted(p for p in (ROOT / "translations").iterdir() if p.is_dir()):
+        wanted += [edition / "edition.toml", edition / "files.lock", edition / SEED_CHAPTER]
+        wanted.append(edition / SEED_CHAPTER.replace(".md", "_origin.md"))
+    for source in wanted:
+        if source.is_file():
+            target = destination / source.relative_to(ROOT)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, target)
+    return destination
+
+
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """The project's site, built once per session by the real `mkdocs build --strict`, after
-    `toolkit run-cells` (cached after its first run) so pages carry real outputs."""
+def seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed project, shared by the tests that only read it."""
+    return make_seed_project(tmp_path_factory.mktemp("seed") / "project")
+
+
+@pytest.fixture(scope="session")
+def built_site(seed: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """The seed project's site, built once per session by the real `mkdocs build --strict`,
+    after `toolkit run-cells` (cached after its first run) so pages carry real outputs."""
     import os
     import subprocess
     import sys
 
     bin_dir = Path(sys.executable).parent
     cells = subprocess.run(
-        [str(bin_dir / "toolkit"), "run-cells"], cwd=ROOT, capture_output=True, text=True, timeout=900
+        [str(bin_dir / "toolkit"), "run-cells"], cwd=seed, capture_output=True, text=True, timeout=900
     )
     assert cells.returncode in (0, 1), cells.stderr[-2000:]
     site = tmp_path_factory.mktemp("site")
     result = subprocess.run(
         [str(bin_dir / "mkdocs"), "build", "--strict", "--site-dir", str(site)],
-        cwd=ROOT,
+        cwd=seed,
         capture_output=True,
         text=True,
         timeout=600,
@@ -128,15 +163,5 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A copy of the project (pyproject, synced English, translations) to change freely."""
-    import shutil
-
-    copy = tmp_path / "project"
-    copy.mkdir()
-    for name in ("pyproject.toml", "source_en", "translations"):
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, copy / name)
-        else:
-            shutil.copy(source, copy / name)
-    return copy
+    """A seed project to change freely."""
+    return make_seed_project(tmp_path / "project")

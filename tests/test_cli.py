@@ -10,13 +10,25 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, ROOT, require_corpus
+from conftest import CORPUS, ROOT, make_seed_project, require_corpus
 
 TOOLKIT = str(Path(sys.executable).parent / "toolkit")
 HYBRIDIZE = "chapter_computational-performance/hybridize.md"
 
 
-def run(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+SEED: list[Path] = []  # the session's seed project (set by the autouse fixture below)
+
+
+@pytest.fixture(autouse=True)
+def _seed_project(seed: Path) -> None:
+    SEED[:] = [seed]
+
+
+def run(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The toolkit as a user runs it, by default inside the seed project."""
+    cwd = cwd or SEED[0]
     return subprocess.run(
         [TOOLKIT, *args],
         cwd=cwd,
@@ -138,8 +150,11 @@ def test_pair_mode_against_todays_english_reports_staleness() -> None:
         "vi",
         "--select",
         "S",
+        "--verbose",
     )
-    assert "S001" in result.stdout and "[-Let us-] {+Let's+}" in result.stdout
+    # one staleness finding for the chapter; --verbose lists each block with its word diff
+    assert result.stdout.count(": S001 English moved on since the basis source") == 1
+    assert "block(s) changed" in result.stdout and "[-Let us-] {+Let's+}" in result.stdout
     # the explicit `#@tab mxnet` English added is no change: same cell, same tabs
     assert "#@tab mxnet+}" not in result.stdout
 
@@ -148,7 +163,7 @@ def test_pair_mode_against_todays_english_reports_staleness() -> None:
     ("args", "message"),
     [
         (
-            ["check-alignment", "--source", "README.md"],
+            ["check-alignment", "--source", "pyproject.toml"],
             "pair mode needs both --source and at least one --translation",
         ),
         (["check-alignment", "--format", "xml"], "Invalid value for '--format'"),
@@ -166,15 +181,7 @@ def test_user_mistakes_exit_2_without_traceback(args: list[str], message: str) -
 
 
 def copy_project(tmp_path: Path) -> Path:
-    project = tmp_path / "project"
-    shutil.copytree(
-        ROOT,
-        project,
-        ignore=shutil.ignore_patterns(
-            ".venv", ".git", "*_cache", ".hypothesis", "site", "build", ".toolkit-cache"
-        ),
-    )
-    return project
+    return make_seed_project(tmp_path / "project")
 
 
 def test_bad_edition_metadata_names_the_file_and_valid_keys(tmp_path: Path) -> None:
@@ -245,9 +252,10 @@ def test_altered_english_source_is_an_error_naming_file_and_hash(tmp_path: Path)
     assert f"fd6224a0/{HYBRIDIZE}: altered" in result.stderr and "expected 939daa62" in result.stderr
     # sync-sources repairs it from the corpus and verifies it
     require_corpus()
-    repaired = run("sync-sources", "--shared", str(CORPUS.parent), cwd=project)
+    repaired = run("sync", "--shared", str(CORPUS.parent), cwd=project)
     assert repaired.returncode == 0, repaired.stderr
-    assert run("check-alignment", cwd=project).returncode == 0
+    assert "source_en (older revisions): 1 file(s) copied" in repaired.stdout
+    assert run("check-alignment", f"translations/ko/{HYBRIDIZE}", cwd=project).returncode == 0
 
 
 def test_sync_sources_reports_a_corpus_that_does_not_match_the_lock(tmp_path: Path) -> None:

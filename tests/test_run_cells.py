@@ -282,10 +282,10 @@ run(Path({str(tmp_path)!r}), Path({str(tmp_path / "en.md")!r}).read_text(), fram
     assert rerun.status("en", "test.md", "pytorch") == "cached"
 
 
-def test_seed_chapter_runs_once_per_framework_for_all_editions() -> None:
+def test_seed_chapter_runs_once_per_framework_for_all_editions(seed: Path) -> None:
     result = subprocess.run(
         [str(Path(sys.executable).parent / "toolkit"), "run-cells", "--format", "json"],
-        cwd=ROOT,
+        cwd=seed,
         capture_output=True,
         text=True,
         timeout=900,
@@ -307,12 +307,12 @@ def nvidia_gpu_visible() -> bool:
     )
 
 
-def test_gpu_flag_without_a_gpu_exits_2_naming_each_framework() -> None:
+def test_gpu_flag_without_a_gpu_exits_2_naming_each_framework(seed: Path) -> None:
     if nvidia_gpu_visible():
         pytest.skip("a GPU is visible here")
     result = subprocess.run(
         [str(Path(sys.executable).parent / "toolkit"), "run-cells", "--gpu"],
-        cwd=ROOT,
+        cwd=seed,
         capture_output=True,
         text=True,
         timeout=600,

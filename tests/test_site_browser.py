@@ -16,7 +16,7 @@ from contextlib import suppress
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, make_seed_project
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -174,16 +174,9 @@ def math_site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     import subprocess
     import sys
 
-    project = tmp_path_factory.mktemp("math-project")
-    for name in ("pyproject.toml", "source_en", "translations"):
-        source = ROOT / name
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, project / name)
+    project = make_seed_project(tmp_path_factory.mktemp("math-project") / "project")
     chapter = project / "translations" / "tr" / "chapter_computational-performance" / "hybridize.md"
     chapter.write_text(chapter.read_text("utf-8") + MATH, "utf-8")
-    config = (ROOT / "mkdocs.yml").read_text("utf-8")
-    (project / "mkdocs.yml").write_text(
-        config.replace("docs_dir: toolkit/site/docs", f"docs_dir: {ROOT / 'toolkit/site/docs'}"), "utf-8"
-    )
     site = project / "site"
     built = subprocess.run(
         [str(Path(sys.executable).parent / "mkdocs"), "build", "--site-dir", str(site)],

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from toolkit.cache import ResultCache
 from toolkit.config import ConfigError, Edition, Lock, ProjectConfig, load_editions, load_lock
@@ -322,6 +322,42 @@ def _cache_key(
     return cache.key(parts, files)
 
 
+#: Below this many chapters to check, a second process costs more than it saves.
+PARALLEL_FROM = 24
+
+
+#: What forked workers inherit from the parent instead of receiving it pickled: the chapters
+#: the parent already parsed (collecting the book's labels) and those labels.
+_INHERITED: dict[str, Any] = {}
+
+
+def _check_chunk(
+    jobs: list[ChapterJob],
+    judgements: dict[str, str] | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+) -> tuple[list[ChapterResult], dict[str, str], int]:
+    """One worker's share (runs in a forked process): its results and the language
+    judgements it made, for the parent to keep."""
+    from toolkit.language import LanguageDetector
+
+    store: ChapterStore = _INHERITED["store"]
+    labels: dict[str, frozenset[str]] = _INHERITED["labels"]
+    detector = None
+    if judgements is not None:
+        detector = LanguageDetector(None)
+        detector.cache = dict(judgements)
+    results = [
+        check_job(job, store, labels.get(job.edition, frozenset()), detector, select, ignore) for job in jobs
+    ]
+    made = (
+        {k: v for k, v in detector.cache.items() if k not in judgements}
+        if detector and judgements is not None
+        else {}
+    )
+    return results, made, detector.model_calls if detector is not None else 0
+
+
 def check_jobs(
     jobs: list[ChapterJob],
     store: ChapterStore,
@@ -330,23 +366,72 @@ def check_jobs(
     ignore: Iterable[str] = (),
     progress: Callable[[ChapterJob], None] | None = None,
     cache: ResultCache | None = None,
+    workers: int | None = None,
 ) -> RunResult:
     """Check every job. With a ``cache``, a chapter whose inputs did not change is neither
-    parsed nor checked again."""
+    parsed nor checked again. Many chapters to check are shared between ``workers``
+    processes (default: the cores), in contiguous runs of chapters so that editions of one
+    chapter share their English parse; results keep the jobs' order."""
+    import os
+
+    from toolkit.language import LanguageDetector
+
     select, ignore = tuple(select), tuple(ignore)
     labels = book_labels_for(jobs, store, cache)
-    result = RunResult()
-    for job in jobs:
-        if progress is not None:
-            progress(job)
+    found: dict[int, ChapterResult] = {}
+    keys: dict[int, str] = {}
+    pending: list[int] = []
+    for index, job in enumerate(jobs):
         book = labels.get(job.edition, frozenset())
-        key = _cache_key(cache, job, book, select, ignore) if cache is not None else ""
-        cached = cache.get(key) if cache is not None else None
+        keys[index] = _cache_key(cache, job, book, select, ignore) if cache is not None else ""
+        cached = cache.get(keys[index]) if cache is not None else None
         if cached is not None:
-            result.results.append(ChapterResult(job, tuple(cached)))
-            continue
-        checked = check_job(job, store, book, detector, select, ignore)
-        if cache is not None:
-            cache.put(key, list(checked.findings))
-        result.results.append(checked)
-    return result
+            found[index] = ChapterResult(job, tuple(cached))
+            if progress is not None:
+                progress(job)
+        else:
+            pending.append(index)
+    workers = workers or os.cpu_count() or 1
+    shareable = detector is None or isinstance(detector, LanguageDetector)
+    if workers > 1 and len(pending) >= PARALLEL_FROM and shareable:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        # chapters of one English path together: the worker parses that English once
+        ordered = sorted(pending, key=lambda i: (str(jobs[i].today or jobs[i].basis or ""), i))
+        size = -(-len(ordered) // (workers * 4))
+        chunks = [ordered[start : start + size] for start in range(0, len(ordered), size)]
+        judgements = detector.cache if isinstance(detector, LanguageDetector) else None
+        _INHERITED.update(store=store, labels=labels)
+        try:
+            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+            futures = {
+                pool.submit(_check_chunk, [jobs[i] for i in chunk], judgements, select, ignore): chunk
+                for chunk in chunks
+            }
+        finally:
+            _INHERITED.clear()  # the workers forked with it; the parent does not keep it
+        with pool:
+            for future in as_completed(futures):
+                results, made, calls = future.result()
+                if isinstance(detector, LanguageDetector):
+                    detector.model_calls += calls
+                    if made:
+                        detector.cache.update(made)
+                        detector.dirty = True
+                for index, checked in zip(futures[future], results, strict=True):
+                    found[index] = checked
+                    if progress is not None:
+                        progress(checked.job)
+    else:
+        for index in pending:
+            job = jobs[index]
+            if progress is not None:
+                progress(job)
+            found[index] = check_job(
+                job, store, labels.get(job.edition, frozenset()), detector, select, ignore
+            )
+    if cache is not None:
+        for index in pending:
+            cache.put(keys[index], list(found[index].findings))
+    return RunResult([found[index] for index in range(len(jobs))])

@@ -318,7 +318,9 @@ def check_alignment(
             for path in paths:
                 if not path.exists():
                     raise click.BadParameter(f"{path}: no such file or directory", param_hint="PATHS")
-            jobs, _, _ = project_jobs(config, paths)
+            jobs, _, _ = project_jobs(
+                config, paths, store=store, cache=None if no_cache else ResultCache(config.cache_dir)
+            )
         cache = None if no_cache else ResultCache(cache_dir)
         result = _run(jobs, store, detector, select_codes, ignore_codes, cache)
         detector.save()
@@ -741,12 +743,16 @@ def status_command(
     fuzzy         English changed the segment since the basis (the translation may be stale)
     untranslated  missing, or still in English
     stale         English added it since the basis; the edition does not have it at all
+    Files a translator changed since `toolkit sync` read them (they differ from the edition's
+    files.lock) are listed as local changes.
     """
     import json
 
     from rich.console import Console
     from rich.table import Table
 
+    from toolkit.book.sync import local_changes
+    from toolkit.config import load_editions
     from toolkit.po.catalog import Counts
     from toolkit.po.project import project_catalogs
 
@@ -754,6 +760,11 @@ def status_command(
         config = load_project(find_project_root())
         _check_paths(paths)
         found = project_catalogs(config, paths, editions)
+        changes = {
+            edition.id: local_changes(edition)
+            for edition in load_editions(config)
+            if not editions or edition.id in editions
+        }
     totals: dict[str, Counts] = {}
     for item in found:
         c, t = item.counts, totals.get(item.job.edition, Counts(0, 0, 0, 0))
@@ -769,6 +780,9 @@ def status_command(
             "editions": {edition: _counts_json(c) for edition, c in sorted(totals.items())},
             "fail_under": fail_under,
             "failing": failing,
+            "local_changes": {
+                edition: {"changed": changed, "added": added} for edition, (changed, added) in changes.items()
+            },
         }
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
@@ -798,6 +812,13 @@ def status_command(
                 style="bold",
             )
         Console(width=140).print(table)
+        for edition, (changed, added) in changes.items():
+            for path in changed:
+                click.echo(
+                    f"translations/{edition}/{path}: local change (differs from what `toolkit sync` read)"
+                )
+            for path in added:
+                click.echo(f"translations/{edition}/{path}: local file (not in the edition's repository)")
         for edition in failing:
             click.echo(
                 f"{edition}: {totals[edition].percent:.1f}% translated, under --fail-under {fail_under:g}"

@@ -40,7 +40,7 @@ class SyncError(Exception):
 def book_files(snapshot: Path) -> Iterator[str]:
     """The repository-relative paths of the book's files in a snapshot, sorted: the root
     ``index.md``, every markdown file under ``chapter_*/`` (``x_origin.md`` included), the
-    project files d2lbook reads and the ``d2l/`` library."""
+    project files d2lbook reads, the ``d2l/`` library and the figures under ``img/``."""
     found: list[str] = []
     if (snapshot / "index.md").is_file():
         found.append("index.md")
@@ -50,6 +50,8 @@ def book_files(snapshot: Path) -> Iterator[str]:
             found.extend(str(p.relative_to(snapshot)) for p in directory.rglob("*.md") if p.is_file())
     if (snapshot / "d2l").is_dir():
         found.extend(str(p.relative_to(snapshot)) for p in (snapshot / "d2l").rglob("*.py") if p.is_file())
+    if (snapshot / "img").is_dir():
+        found.extend(str(p.relative_to(snapshot)) for p in (snapshot / "img").rglob("*") if p.is_file())
     yield from sorted(found)
 
 

@@ -63,11 +63,12 @@ def code_cell_changed(context: CheckContext) -> Iterable[Finding]:
     Why: outputs are shared across languages, so the translation must run the English code.
     Translated comments (``# Factory for networks``) and docstrings are not drift.
     """
-    newer = newer_english_code(context)
+    newer: frozenset[str] | None = None  # computed on the first changed cell only: costly
     for en_unit, en, tr_unit, tr in both(context.alignment, CodeCell):
         if en.executable and tr.executable and normalise_code(en.code) != normalise_code(tr.code):
             if changed_literals(en.code, tr.code):
                 continue  # C006's: only string literals differ
+            newer = newer_english_code(context) if newer is None else newer
             if follows_newer_english(en, tr, newer):
                 continue  # S006's: the cell is today's English code (a mixed basis)
             yield context.finding(
@@ -113,17 +114,13 @@ def mixed_basis(context: CheckContext) -> Iterable[Finding]:
     staleness report is then partly wrong. Update the prose too and move the basis forward.
     Example: ko ``chapter_optimization/minibatch-sgd.md`` has today's ``/ 2`` in ``train_ch11``.
     """
-    newer = newer_english_code(context)
-    if not newer:
-        return
-    lines = [
-        tr.span.start
+    changed = [
+        (en, tr)
         for en_unit, en, tr_unit, tr in both(context.alignment, CodeCell)
-        if en.executable
-        and tr.executable
-        and normalise_code(en.code) != normalise_code(tr.code)
-        and follows_newer_english(en, tr, newer)
+        if en.executable and tr.executable and normalise_code(en.code) != normalise_code(tr.code)
     ]
+    newer = newer_english_code(context) if changed else frozenset()
+    lines = [tr.span.start for en, tr in changed if follows_newer_english(en, tr, newer)]
     if lines:
         yield context.finding(
             "S006",

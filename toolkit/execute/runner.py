@@ -56,7 +56,9 @@ class Source:
 
 def project_sources(config: ProjectConfig, only: Iterable[Path] = ()) -> list[Source]:
     """Today's English of every translated chapter, then every edition's chapters (or those under ``only``)."""
-    chapter_jobs, lock, _ = project_jobs(config, only)
+    from toolkit.cache import ResultCache
+
+    chapter_jobs, lock, _ = project_jobs(config, only, cache=ResultCache(config.cache_dir))
     today = lock.today
     sources: list[Source] = []
     for chapter in sorted({job.chapter for job in chapter_jobs}):

@@ -13,7 +13,7 @@ from pathlib import Path
 import polib
 
 from toolkit.cache import ResultCache
-from toolkit.checker import ChapterJob, ChapterStore, check_jobs, project_jobs
+from toolkit.checker import ChapterJob, ChapterStore, check_jobs, file_basis, project_jobs
 from toolkit.config import ConfigError, Lock, ProjectConfig, load_edition, load_lock
 from toolkit.language import LanguageDetector
 from toolkit.po.catalog import (
@@ -54,7 +54,7 @@ def _untranslated(
 def project_catalogs(
     config: ProjectConfig, paths: tuple[Path, ...] = (), editions: tuple[str, ...] = ()
 ) -> list[ChapterCatalog]:
-    jobs, lock, known = project_jobs(config, paths)
+    jobs, lock, known = project_jobs(config, paths, cache=ResultCache(config.cache_dir))
     unknown = sorted(set(editions) - {e.id for e in known})
     if unknown:
         raise ConfigError(f"unknown edition(s) {', '.join(unknown)}; known: {', '.join(e.id for e in known)}")
@@ -170,25 +170,23 @@ def import_file(config: ProjectConfig, po_file: Path, editions: tuple[str, ...] 
         raise ConfigError(
             f"{po_file}: Language {language!r}, but edition {edition_id} is {edition.language!r}"
         )
-    if revision != edition.basis:
-        raise ConfigError(
-            f"{po_file}: English skeleton {revision}, but {edition_id} is translated from {edition.basis}: "
-            "export it again"
-        )
+    if ".." in Path(chapter).parts or Path(chapter).is_absolute():
+        raise ConfigError(f"{po_file}: X-D2L-Chapter {chapter!r} is not a chapter path")
     lock = load_lock(config.source_dir / "LOCK.toml")
-    basis = lock.revision(revision)
+    target = edition_dir / chapter
+    basis = file_basis(config, lock, edition, target)
     if basis is None:
-        raise ConfigError(f"{po_file}: skeleton revision {revision} is not in {lock.path}")
-    skeleton_path = config.source_dir / revision / chapter
-    if not skeleton_path.is_file() or ".." in Path(chapter).parts:
+        raise ConfigError(f"{po_file}: {chapter} has no English basis in {edition_id} (run `toolkit sync`)")
+    skeleton_path, basis_id, basis_tabs = basis
+    if revision != basis_id:
         raise ConfigError(
-            f"{po_file}: English skeleton {skeleton_path} is missing (run `toolkit sync-sources`)"
+            f"{po_file}: English skeleton {revision}, but {edition_id}'s {chapter} is translated from "
+            f"{basis_id}: export it again"
         )
     store = ChapterStore(config.root)
-    target = edition_dir / chapter
     translation = store.get(target) if target.is_file() else None
     try:
-        imported = import_catalog(store.get(skeleton_path), catalog, translation, basis.tabs, edition.tabs)
+        imported = import_catalog(store.get(skeleton_path), catalog, translation, basis_tabs, edition.tabs)
     except CatalogError as error:
         raise ConfigError(f"{po_file}: {error}") from error
     return ImportedChapter(edition_id, chapter, imported.text, imported.refused)

@@ -42,8 +42,15 @@ from toolkit.site.words import Words, words_for
 
 PageKind = Literal["chapter", "landing", "status", "bibliography"]
 LANGUAGES = ("en", "ko", "id", "tr", "vi")
-STALE_CODES = ("S001", "S002")
+STALE_CODES = ("S001",)
 UNTRANSLATED_CODES = ("P001",)
+
+
+def _places(findings: Iterable[Finding], codes: tuple[str, ...]) -> int:
+    """How many blocks findings of ``codes`` name: a grouped finding counts its items."""
+    return sum(max(len(f.items), 1) for f in findings if f.code in codes)
+
+
 TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("toolkit.site", "templates"),
     autoescape=False,  # the templates write Markdown, not HTML
@@ -168,7 +175,7 @@ def _findings(config: ProjectConfig, store: ChapterStore) -> dict[tuple[str, str
     from toolkit.cache import ResultCache
     from toolkit.language import LanguageDetector
 
-    jobs, _, _ = project_jobs(config)
+    jobs, _, _ = project_jobs(config, store=store, cache=ResultCache(config.cache_dir))
     detector = LanguageDetector(config.cache_dir / "language.json")
     result: RunResult = check_jobs(jobs, store, detector, cache=ResultCache(config.cache_dir))
     detector.save()
@@ -189,20 +196,36 @@ class _Entry:
     manifest: Mapping[str, Any]  # run-cells' outputs for it ({} when it never ran), read once
 
 
-def _images(entry: _Entry, page_path: str) -> tuple[frozenset[str], tuple[tuple[str, Path], ...]]:
-    """Figures whose file exists beside the chapter, and where they go in the site."""
-    from toolkit.model import Figure, iter_blocks
+def _images(
+    entry: _Entry, page_path: str, roots: tuple[Path, ...]
+) -> tuple[frozenset[str], tuple[tuple[str, Path], ...]]:
+    """Every image the chapter shows (figures and images inside paragraphs) that a book root
+    has, and where it goes in the site: the edition's own file where it has one, else
+    English's (an edition's ``img/`` holds only the figures it redrew)."""
+    from toolkit.model import Figure, block_inline, iter_blocks
 
     present: set[str] = set()
     copies: list[tuple[str, Path]] = []
+    chapter_dir = posixpath.dirname(entry.chapter)
     for block, _ in iter_blocks(entry.parsed.blocks):
-        if isinstance(block, Figure) and "://" not in block.path:
-            file = (entry.source.parent / block.path).resolve()
-            if file.is_file():
-                present.add(block.path)
-                copies.append(
-                    (posixpath.normpath(posixpath.join(posixpath.dirname(page_path), block.path)), file)
-                )
+        paths = [block.path] if isinstance(block, Figure) else []
+        inline = block_inline(block)
+        # images, and links to files that are not pages ("! [caption](../img/x.svg)": a
+        # machine translation's broken image is still a link to the figure)
+        paths += (
+            [link.url for link in inline.links if not link.url.endswith(".md")] if inline is not None else []
+        )
+        for path in paths:
+            path = path.split("#", 1)[0]
+            if not path or ":" in path or path.startswith("/") or path in present:
+                continue
+            for root in roots:
+                file = root / posixpath.normpath(posixpath.join(chapter_dir, path))
+                if file.is_file() and root.resolve() in file.resolve().parents:
+                    present.add(path)
+                    target = posixpath.normpath(posixpath.join(posixpath.dirname(page_path), path))
+                    copies.append((target, file))
+                    break
     return frozenset(present), tuple(copies)
 
 
@@ -252,7 +275,12 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
         pages: list[SitePage] = []
         for entry in entries:
             path = f"{language}/{entry.chapter}"
-            present, copies = _images(entry, path)
+            roots = (
+                (edition.directory, english_root)
+                if edition is not None and not entry.fallback
+                else (english_root,)
+            )
+            present, copies = _images(entry, path, roots)
             context = PageContext(
                 path,
                 numbers[entry.chapter],
@@ -306,9 +334,9 @@ def _banner(
         return f'!!! info "{words.name}"\n\n    {words.fallback}\n\n'
     if language == "en":
         return ""
-    counts = Counter(f.code for f in findings.get((entry.edition, entry.chapter), []))
-    stale = sum(counts[c] for c in STALE_CODES)
-    untranslated = sum(counts[c] for c in UNTRANSLATED_CODES)
+    found = findings.get((entry.edition, entry.chapter), [])
+    stale = _places(found, STALE_CODES)
+    untranslated = _places(found, UNTRANSLATED_CODES)
     if not stale and not untranslated:
         return ""
     depth = entry.chapter.count("/") + 1
@@ -354,7 +382,6 @@ def _status(
     rows = []
     for entry, page in zip(entries, chapters, strict=True):
         found = [] if entry.fallback else findings.get((entry.edition, entry.chapter), [])
-        counts = Counter(f.code for f in found)
         severities = Counter(f.severity for f in found)
         manifest = entry.manifest
         # "cached" is how run-cells says "ok, from an earlier run": readers only need "ok"
@@ -376,8 +403,8 @@ def _status(
                 "edition": entry.edition,
                 "errors": severities["error"],
                 "warnings": severities["warning"],
-                "stale": sum(counts[c] for c in STALE_CODES),
-                "untranslated": sum(counts[c] for c in UNTRANSLATED_CODES),
+                "stale": _places(found, STALE_CODES),
+                "untranslated": _places(found, UNTRANSLATED_CODES),
                 "executed": executed,
                 "devices": devices,
                 "findings": sorted(found, key=lambda f: (f.line, f.code)),

@@ -262,10 +262,16 @@ def lower_inline(text: str, context: PageContext, state: _State | None = None) -
     return re.sub("\ue000(\\d+)\ue001", lambda m: kept[int(m.group(1))], hidden)
 
 
+# "[text](.. /img/x.svg)": no link for CommonMark (and so for the model and the checks, which
+# report the figure as missing), a link to a file that is not there for Python-Markdown. The
+# page shows what was checked: the text, with its brackets escaped.
+NOT_A_LINK = re.compile(r"(?<!\\)\[([^\[\]]*)\]\(([^()\s]*\s+[^\s\"'()][^()]*)\)")
+
+
 def _slides(text: str) -> str:
     for pattern, replacement in SLIDE_MARKS:
         text = pattern.sub(replacement, text)
-    return text
+    return NOT_A_LINK.sub(lambda m: f"\\[{m.group(1)}\\]\\({m.group(2)}\\)", text)
 
 
 # ---------------------------------------------------------------- outputs

@@ -1,0 +1,219 @@
+"""The whole book: editions read from their repositories (git or a mirror) with a lock of
+hashes, local edits kept, one basis per file, chapters mapped across English structures by
+their labels, and findings a maintainer can act on, measured on all of ../shared/book.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SHARED, make_seed_project
+
+from toolkit.checker import project_jobs
+from toolkit.config import load_project
+
+BIN = Path(sys.executable).parent
+BOOK = SHARED / "book"
+
+
+def toolkit(project: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "toolkit"), *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def git(repo: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+CHAPTER_EN = "# Bir Bölüm\n:label:`sec_xx_test`\n\nBirinci paragraf.\n\n```{.python .input}\nprint(1)\n```\n"
+ORIGIN_EN = (
+    "# A Section\n:label:`sec_xx_test`\n\nThe first paragraph.\n\n```{.python .input}\nprint(1)\n```\n"
+)
+
+
+def edition_repository(path: Path) -> str:
+    """A made-up edition's repository: one chapter with its x_origin.md, config.ini."""
+    path.mkdir(parents=True)
+    git(path, "init", "--quiet", "--initial-branch=main")
+    (path / "config.ini").write_text("[build]\ntabs = mxnet, pytorch, tensorflow\n", "utf-8")
+    (path / "index.md").write_text("# Kitap\n", "utf-8")
+    chapter = path / "chapter_xx"
+    chapter.mkdir()
+    (chapter / "test.md").write_text(CHAPTER_EN, "utf-8")
+    (chapter / "test_origin.md").write_text(ORIGIN_EN, "utf-8")
+    git(path, "add", ".")
+    git(path, "commit", "--quiet", "-m", "first")
+    return git(path, "rev-parse", "HEAD")
+
+
+def add_edition(project: Path, name: str, commit: str, **source: str) -> None:
+    lines = [
+        'language = "tr"',
+        f'name = "Made-up edition {name}"',
+        f'repository = "example/d2l-{name}"',
+        f'commit = "{commit}"',
+        'basis = "fd6224a0"',
+        'tabs = ["mxnet", "pytorch", "tensorflow"]',
+        *(f'{key} = "{value}"' for key, value in source.items()),
+    ]
+    (project / "translations" / name).mkdir(parents=True)
+    (project / "translations" / name / "edition.toml").write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def test_an_edition_is_fetched_with_git_locked_and_local_edits_survive(tmp_path: Path) -> None:
+    repository = tmp_path / "upstream"
+    first = edition_repository(repository)
+    project = make_seed_project(tmp_path / "project")
+    add_edition(project, "xx", first, url=str(repository))
+    env = {"TOOLKIT_REPO_DIR": str(tmp_path / "repos"), "D2L_SHARED": str(SHARED)}
+
+    synced = toolkit(project, "sync", "--edition", "xx", env=env)
+    assert synced.returncode == 0, synced.stderr
+    assert f"xx: git {repository} -> translations/xx: 4 copied, 0 unchanged, lock written" in synced.stdout
+    chapter = project / "translations/xx/chapter_xx/test.md"
+    assert chapter.read_text("utf-8") == CHAPTER_EN
+    lock = (project / "translations/xx/files.lock").read_text("utf-8")
+    assert f"# commit {first}" in lock and "chapter_xx/test.md\t" in lock
+
+    # a translator edits the chapter: a re-run of set-up keeps it and says so
+    chapter.write_text(CHAPTER_EN.replace("Birinci", "İlk"), "utf-8")
+    again = toolkit(project, "sync", "--edition", "xx", env=env)
+    assert again.returncode == 0 and "chapter_xx/test.md: local change kept" in again.stdout
+    assert "İlk paragraf" in chapter.read_text("utf-8")
+    status = toolkit(project, "status", "--edition", "xx", env=env)
+    assert "translations/xx/chapter_xx/test.md: local change" in status.stdout, status.stdout + status.stderr
+
+    # upstream moves on; the pin moves with it: without --update-lock the lock refuses
+    (repository / "index.md").write_text("# Kitap (yeni)\n", "utf-8")
+    (repository / "chapter_xx" / "test.md").write_text(CHAPTER_EN + "\nYeni paragraf.\n", "utf-8")
+    git(repository, "commit", "--quiet", "-am", "second")
+    second = git(repository, "rev-parse", "HEAD")
+    edition_toml = project / "translations/xx/edition.toml"
+    edition_toml.write_text(edition_toml.read_text("utf-8").replace(first, second), "utf-8")
+    refused = toolkit(project, "sync", "--edition", "xx", env=env)
+    assert refused.returncode == 2 and "is not what" in refused.stderr and "--update-lock" in refused.stderr
+    renewed = toolkit(project, "sync", "--edition", "xx", "--update-lock", env=env)
+    assert renewed.returncode == 0, renewed.stderr
+    assert (project / "translations/xx/index.md").read_text(
+        "utf-8"
+    ) == "# Kitap (yeni)\n"  # pristine: follows
+    assert "İlk paragraf" in chapter.read_text("utf-8")  # edited: kept
+    assert f"# commit {second}" in (project / "translations/xx/files.lock").read_text("utf-8")
+
+    # a commit that is not there is an error, not a half-synced edition
+    edition_toml.write_text(edition_toml.read_text("utf-8").replace(second, "0" * 40), "utf-8")
+    missing = toolkit(project, "sync", "--edition", "xx", env=env)
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+
+
+def test_a_sixth_edition_is_one_config_entry_plus_set_up(tmp_path: Path) -> None:
+    """A made-up edition in a mirror directory: one edition.toml, `toolkit sync`, and every
+    command sees it, with its file's basis from its x_origin.md."""
+    mirror = tmp_path / "mirror" / "xx"
+    (mirror / "chapter_xx").mkdir(parents=True)
+    (mirror / "chapter_xx" / "test.md").write_text(CHAPTER_EN.replace("print(1)", "print(2)"), "utf-8")
+    (mirror / "chapter_xx" / "test_origin.md").write_text(ORIGIN_EN, "utf-8")
+    project = make_seed_project(tmp_path / "project")
+    add_edition(project, "xx", "f" * 40, mirror=str(mirror))
+    synced = toolkit(project, "sync", "--edition", "xx", env={"D2L_SHARED": str(SHARED)})
+    assert synced.returncode == 0, synced.stderr
+    assert f"xx: mirror {mirror} -> translations/xx: 2 copied, 0 unchanged, lock written" in synced.stdout
+    checked = toolkit(project, "check-alignment", "translations/xx", "--format", "json")
+    data = json.loads(checked.stdout)
+    assert data["summary"]["chapters_checked"] == 1
+    assert [row["basis"] for row in data["summary"]["chapters"]] == ["origin"]
+    assert "C003" in {f["code"] for f in data["findings"]}  # print(2) where its English has print(1)
+    status = toolkit(project, "status", "--edition", "xx", "--format", "json")
+    assert json.loads(status.stdout)["editions"]["xx"]["translated"] > 0
+
+
+# ---------------------------------------------------------------- the whole book (../shared/book)
+
+
+@pytest.fixture(scope="module")
+def book_report() -> dict[str, object]:
+    """check-alignment over the whole book in the checkout (set up by `make setup`/`make test`)."""
+    if not (ROOT / "translations/ko/files.lock").is_file() or not (BOOK / "en").is_dir():
+        pytest.skip("the whole book is not set up (run `toolkit sync`)")
+    result = toolkit(ROOT, "check-alignment", "--format", "json")
+    assert result.returncode in (0, 1), result.stderr[-2000:]
+    data = json.loads(result.stdout)
+    assert isinstance(data, dict)
+    return data
+
+
+def test_every_chapter_of_every_edition_is_checked(book_report: dict[str, object]) -> None:
+    summary = book_report["summary"]
+    assert isinstance(summary, dict)
+    per_edition = {row["edition"]: row["chapters"] for row in summary["editions"]}
+    assert per_edition == {"id": 192, "ko": 168, "ko-partrita": 192, "tr": 168, "vi": 167}
+
+
+def test_findings_are_grouped_so_a_maintainer_can_read_them(book_report: dict[str, object]) -> None:
+    summary, findings = book_report["summary"], book_report["findings"]
+    assert isinstance(summary, dict) and isinstance(findings, list)
+    per_chapter = [row["error"] + row["warning"] + row["info"] for row in summary["chapters"]]
+    assert statistics.median(per_chapter) <= 10
+    # one staleness finding per chapter, never stacked findings of one code on one line
+    stale = Counter((f["path"]) for f in findings if f["code"] == "S001")
+    assert stale and max(stale.values()) == 1
+    stacked = Counter((f["path"], f["line"], f["code"]) for f in findings)
+    assert max(stacked.values()) <= 3
+    grouped = [f for f in findings if f["items"]]
+    assert grouped and all(len(f["items"]) >= 1 for f in grouped)
+
+
+def test_chapters_map_to_todays_english_by_their_labels() -> None:
+    if not (ROOT / "translations/ko/files.lock").is_file():
+        pytest.skip("the whole book is not set up (run `toolkit sync`)")
+    jobs, _, _ = project_jobs(load_project(ROOT))
+    by_file = {(job.edition, job.chapter): job for job in jobs}
+    ko = by_file[("ko", "chapter_linear-networks/linear-regression.md")]
+    assert ko.basis is not None and ko.basis.name == "linear-regression_origin.md"
+    assert ko.today is not None and ko.today.relative_to(ROOT / "source_en/23d7a5ae").as_posix() == (
+        "chapter_linear-regression/linear-regression.md"
+    )
+    builders = by_file[("tr", "chapter_deep-learning-computation/model-construction.md")]
+    assert builders.today is not None and builders.today.parent.name == "chapter_builders-guide"
+    fork = by_file[("id", "chapter_preliminaries/ndarray.md")]
+    assert fork.basis_id == "23d7a5ae" and fork.today == fork.basis
+
+
+def test_mixed_basis_and_chapters_english_dropped_are_named(book_report: dict[str, object]) -> None:
+    findings = book_report["findings"]
+    assert isinstance(findings, list)
+    codes = {(f["path"], f["code"]) for f in findings}
+    for chapter in ("chapter_optimization/minibatch-sgd.md", "chapter_computer-vision/fine-tuning.md"):
+        assert (f"translations/ko/{chapter}", "S006") in codes
+        assert (f"translations/ko/{chapter}", "C003") not in codes
+    assert any(code == "S005" for _, code in codes)  # a v0.17 chapter English no longer has
+
+
+def test_a_v017_edition_is_not_stale_for_frameworks_it_does_not_have(book_report: dict[str, object]) -> None:
+    """Today's English has a jax tab; the v0.17 editions do not: no item mentions jax cells."""
+    findings = book_report["findings"]
+    assert isinstance(findings, list)
+    items = [
+        i for f in findings if f["code"] == "S001" and f["edition"] in ("ko", "tr", "vi") for i in f["items"]
+    ]
+    assert items and not [i for i in items if "#@tab jax" in i or ":begin_tab:`jax`" in i]
