@@ -67,6 +67,7 @@ def test_every_rule_has_a_case() -> None:
         "S002",
         "S003",
         "S004",  # tests/test_book.py: a file with no English basis
+        "P004",  # test_glossary_terms_with_inflection below (needs a glossary file)
         "S005",  # tests/test_book.py: a chapter today's English no longer has
         "S006",  # tests/test_book.py: ko minibatch-sgd.md and fine-tuning.md (a mixed basis)
         "X001",
@@ -104,3 +105,45 @@ def test_fixture_regeneration_is_explicit_and_a_mismatch_fails(tmp_path: Path) -
     regen.write()
     assert fixture.read_text("utf-8") == "a case\n.\ninput\n.\nnew\n.\n"
     FixtureRegen(enabled=False).check(fixture, 1, "new", "new\n")  # equal: passes
+
+
+def test_glossary_terms_with_inflection(tmp_path: Path) -> None:
+    """P004: a glossary term whose rendering the translation lacks; Korean particles and
+    Turkish suffixes are inflection, not another term; the glossaries' three formats."""
+    from toolkit.glossary import load_glossary
+
+    korean = tmp_path / "TERMINOLOGY.md"
+    korean.write_text(
+        "| 영어 | 한국어 |\n| --- | --- |\n| hidden layer | 은닉층 |\n| activation function | 활성화 함수 |\n"
+        "| bucketing |  |\n",
+        "utf-8",
+    )
+    turkish = tmp_path / "tr.md"
+    turkish.write_text(
+        "## Terimler\n\nbackpropagation; geri yayma\n\nmachine learning; makine öğrenmesi veya yapay öğrenme\n",
+        "utf-8",
+    )
+    assert [t.english for t in load_glossary(korean).terms] == ["hidden layer", "activation function"]
+    assert load_glossary(turkish).terms[1].renderings == ("makine öğrenmesi", "yapay öğrenme")
+
+    def findings(glossary: Path, english: str, translation: str, language: str) -> list[str]:
+        en = parse_chapter("en.md", english.encode())
+        tr = parse_chapter("tr.md", translation.encode())
+        context = CheckContext(
+            alignment=align_chapters(en, tr, ("mxnet",), ("mxnet",)),
+            language=language,
+            edition="test",
+            chapter="case.md",
+            basis="en",
+            glossary=load_glossary(glossary),
+        )
+        return [f.message for f in run_rules(context, select=("P004",))]
+
+    english = "# T\n\nEach hidden layer applies an activation function.\n"
+    assert (
+        findings(korean, english, "# T\n\n각 은닉층은 활성화 함수를 적용합니다.\n", "ko") == []
+    )  # particles
+    found = findings(korean, english, "# T\n\n각 은닉 레이어는 활성화 함수를 적용합니다.\n", "ko")
+    assert found == ['"hidden layer" is "은닉층" in the glossary; this block uses neither']
+    english = "# T\n\nWe use backpropagation.\n"
+    assert findings(turkish, english, "# T\n\nGeri yaymayı kullanırız.\n", "tr") == []  # a suffix

@@ -69,6 +69,7 @@ class ChapterJob:
     today_tabs: tuple[str, ...] = ()
     candidates: tuple[tuple[str, Path, tuple[str, ...]], ...] = ()
     today_chapter: str = ""  # today's English chapter, when its path differs (found by labels)
+    glossary: Path | None = None  # the edition's own glossary (TERMINOLOGY.md, glossary.md)
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ def check_job(
 ) -> ChapterResult:
     from toolkit.align import align_chapters
     from toolkit.checks import BasisCandidate, CheckContext, matches, run_rules
+    from toolkit.glossary import load_glossary
 
     if job.basis is None:
         # S004: nothing to align with; one info finding says so
@@ -171,6 +173,7 @@ def check_job(
         basis_candidates=candidates,
         detector=detector,
         missing_today=job.today is None and bool(job.today_id),
+        glossary=load_glossary(job.glossary) if job.glossary is not None else None,
         today_chapter=job.today_chapter if job.today_chapter != job.chapter else "",
     )
     return ChapterResult(job, tuple(run_rules(context, select, ignore)))
@@ -214,6 +217,7 @@ def project_jobs(
     basis and today's English chapter found by its labels (``toolkit.book.basis``). A file
     with no English basis becomes a job without one (reported by the checker)."""
     from toolkit.book.basis import chapter_files, english_index
+    from toolkit.glossary import find_glossary
 
     lock = load_lock(config.source_dir / "LOCK.toml")
     problems = verify_sources(lock, config.source_dir)
@@ -226,6 +230,7 @@ def project_jobs(
     index = english_index(config.source_dir / today.id, labels_of)
     jobs: list[ChapterJob] = []
     for edition in editions:
+        glossary = find_glossary(edition.directory)
         if lock.revision(edition.basis) is None:
             known = ", ".join(r.id for r in lock.revisions)
             raise ConfigError(
@@ -262,6 +267,7 @@ def project_jobs(
                     today_tabs=today.tabs,
                     candidates=candidates if len(candidates) > 1 else (),
                     today_chapter=mapped or "",
+                    glossary=glossary,
                 )
             )
     if wanted and not jobs:
@@ -301,6 +307,7 @@ def _cache_key(
         job.translation,
         *([job.basis] if job.basis else []),
         *([job.today] if job.today else []),
+        *([job.glossary] if job.glossary else []),
         *(p for _, p, _ in job.candidates),
     ]
     parts = [

@@ -85,6 +85,7 @@ class InlineFacts:
     literal_markup: tuple[tuple[int, str], ...] = ()  # (line, the literal text around it)
     joined_sentences: tuple[tuple[int, str], ...] = ()  # (line, excerpt) e.g. "합니다.간단한"
     html: tuple[tuple[int, str], ...] = ()  # (line, raw inline HTML tag) e.g. "<script>"
+    display_math: tuple[str, ...] = ()  # the math written ``$$…$$`` inside a paragraph (shown as display)
 
 
 @dataclass(frozen=True)

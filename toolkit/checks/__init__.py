@@ -18,6 +18,7 @@ from typing import Any
 
 from toolkit.align import Alignment, Unit
 from toolkit.findings import SEVERITIES, Finding, Severity
+from toolkit.glossary import Glossary
 from toolkit.language import LanguageJudge
 from toolkit.model import Blank, Chapter, HtmlBlock, iter_blocks
 
@@ -46,6 +47,7 @@ class CheckContext:
     detector: LanguageJudge | None = None
     missing_today: bool = False  # today's English has no chapter for this file (by labels or path)
     today_chapter: str = ""  # today's English chapter when its path differs from this file's
+    glossary: Glossary | None = None  # the edition's own glossary
 
     @property
     def en(self) -> Chapter:

@@ -103,6 +103,36 @@ def inline_math_changed(context: CheckContext) -> Iterable[Finding]:
             )
 
 
+# "$" that a machine translation turned into the word for dollar, glued to the formula
+CURRENCY_WORDS = ("달러", "dollar", "dolar", "đô la", "doları", "dolları")
+
+
+@rule("E004", "display-math-made-inline", "error")
+def display_math_made_inline(context: CheckContext) -> Iterable[Finding]:
+    """A formula English writes as display math (``$$…$$`` in the paragraph) is single-dollar
+    inline math in the translation: it renders inline, and its ``:eqlabel:`` numbers nothing,
+    so references to it break.
+
+    Often a machine translation read one ``$`` as the currency: ``$…$달러`` (ko calculus.md:21).
+    """
+    for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
+        if not en.display_math:
+            continue
+        shown = {_math_key(m) for m in tr.display_math}
+        inline = {_math_key(m) for m in tr.math} - shown
+        for math in en.display_math:
+            key = _math_key(math)
+            if key not in shown and key.rstrip(".,") in {m.rstrip(".,") for m in inline}:
+                currency = [w for w in CURRENCY_WORDS if w in tr.plain_text.lower()]
+                glued = f"; `$` read as a currency ({currency[0]!r} in the text)" if currency else ""
+                yield context.finding(
+                    "E004",
+                    tr_unit,
+                    f"display math `$${math.strip()[:50]}$$` of English is inline `$…$` here{glued}",
+                    hint="write it as $$…$$ again (and remove the currency word)",
+                )
+
+
 @rule("F001", "figure-path-changed", "error")
 def figure_path_changed(context: CheckContext) -> Iterable[Finding]:
     """A figure points at another image than its English counterpart."""

@@ -139,6 +139,25 @@ def reference_unresolved(context: CheckContext) -> Iterable[Finding]:
             )
 
 
+@rule("R003", "reference-dangling", "error")
+def reference_dangling(context: CheckContext) -> Iterable[Finding]:
+    """A reference points at a label English defines in this chapter, which the translation
+    lost (L001 reports the label; this names each reference that now leads nowhere).
+
+    Example: vi ``random-variables.md``: ``:eqref:`eq_cor_def``` after its ``:eqlabel:`` was dropped.
+    """
+    here = defined_labels(context.tr)
+    english = defined_labels(context.en)
+    for role in chapter_roles(context.tr):
+        if role.name in REFERENCE_ROLES and role.target in english and role.target not in here:
+            yield context.finding(
+                "R003",
+                role.line,
+                f":{role.name}:`{role.target}` leads nowhere: English defines it in this chapter, the translation lost it",
+                hint=f"restore the label `{role.target}` where English has it",
+            )
+
+
 @rule("R002", "reference-dropped", "warning")
 def reference_dropped(context: CheckContext) -> Iterable[Finding]:
     """A reference or citation of the English block is missing from its translation."""

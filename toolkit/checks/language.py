@@ -69,5 +69,27 @@ def short_text_identical(context: CheckContext) -> Iterable[Finding]:
             yield context.finding("P003", tr_unit, f'text is identical to English: "{tr.plain_text}"')
         en_texts = {link.text for link in en.links if not link.image}
         for link in tr.links:
-            if not link.image and link.text in en_texts and " " in link.text and _letters(link.text) >= 8:
+            # one word is enough: "[Discussions](…)" left in English in ko and vi
+            if not link.image and link.text in en_texts and _letters(link.text) >= 8:
                 yield context.finding("P003", link.line, f'link text is identical to English: "{link.text}"')
+
+
+@rule("P004", "glossary-term-not-used", "info", grouped=True)
+def glossary_term_not_used(context: CheckContext) -> Iterable[Finding]:
+    """An English block uses a term of the edition's own glossary (ko ``TERMINOLOGY.md``, tr
+    ``TERMINOLOGY.md``, vi ``glossary.md``) and its translation uses none of the glossary's
+    renderings (inflected forms count: Korean particles, Turkish suffixes).
+
+    Why: one concept, one word across the book; readers look terms up in the glossary.
+    """
+    if context.glossary is None:
+        return
+    for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
+        if not tr.plain_text or tr.plain_text == en.plain_text:
+            continue  # untranslated: P001's
+        for term in context.glossary.expected(en.plain_text, tr.plain_text):
+            yield context.finding(
+                "P004",
+                tr_unit,
+                f'"{term.english}" is "{" / ".join(term.renderings)}" in the glossary; this block uses neither',
+            )

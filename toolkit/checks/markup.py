@@ -130,3 +130,23 @@ def sentences_joined(context: CheckContext) -> Iterable[Finding]:
             f'{count} sentence(s) joined without a space, e.g. "{first}"',
             hint="add a space after the full stop",
         )
+
+
+@rule("M006", "highlight-marks-lost", "warning", grouped=True)
+def highlight_marks_lost(context: CheckContext) -> Iterable[Finding]:
+    """English marks a passage for the slides (``[** … **]`` shown bold, ``(** … **)`` shown
+    plain) and the translation lost the marks.
+
+    Why: d2l's slides are made from the marked passages; an edition without them has no
+    slides for that block.
+    """
+    from toolkit.checks.pairs import prose_pairs
+
+    for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
+        if en.slide_marks > tr.slide_marks:
+            yield context.finding(
+                "M006",
+                tr_unit,
+                f"{en.slide_marks - tr.slide_marks} of English's {en.slide_marks} slide mark(s) ([** **], (** **)) lost",
+                hint="wrap the same passage in [** … **] or (** … **) as English does",
+            )

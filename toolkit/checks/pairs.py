@@ -50,6 +50,7 @@ def merge_facts(facts: list[InlineFacts]) -> InlineFacts:
         literal_markup=tuple(x for f in facts for x in f.literal_markup),
         joined_sentences=tuple(x for f in facts for x in f.joined_sentences),
         html=tuple(x for f in facts for x in f.html),
+        display_math=tuple(x for f in facts for x in f.display_math),
     )
 
 

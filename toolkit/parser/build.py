@@ -251,6 +251,7 @@ class _Builder:
         literal: list[tuple[int, str]] = []
         joined: list[tuple[int, str]] = []
         raw_html: list[tuple[int, str]] = []
+        display: list[str] = []
         emphasis = slides = 0
         for inline in inline_tokens:
             line = (inline.map[0] if inline.map else 0) + 1
@@ -274,6 +275,8 @@ class _Builder:
                     roles.append(Role(child.meta["name"], child.meta["target"], line))
                 elif kind in ("math_inline", "math_inline_double", "math_single", "math_inline_label"):
                     math.append(child.content)
+                    if kind == "math_inline_double":
+                        display.append(child.content)
                 elif kind == "link_open":
                     open_link.append(Link(str(child.attrGet("href") or ""), "", line))
                     link_text = []
@@ -308,6 +311,7 @@ class _Builder:
             literal_markup=tuple(literal),
             joined_sentences=tuple(joined),
             html=tuple(raw_html),
+            display_math=tuple(display),
         )
 
     @staticmethod
