@@ -36,11 +36,18 @@ def is_magic_line(line: str) -> bool:
     return line.lstrip().startswith(_MAGIC_PREFIXES)
 
 
+def is_tooling_cell(code: str) -> bool:
+    """d2lbook's own set-up cell (``%load_ext d2lbook.tab`` / ``tab.interact_select(...)``):
+    it drives the book's build, is not the book's code and is not shown to readers."""
+    return "%load_ext d2lbook" in code
+
+
 def is_cell_magic(code: str) -> bool:
     """A cell whose first line is a cell magic (``%%bash``, ``%%writefile x.py``): its body is
     another language or a file's text, not Python."""
-    first = next((line for line in code.splitlines() if line.strip()), "")
-    return first.lstrip().startswith("%%")
+    first = next((line for line in code.splitlines() if line.strip()), "").lstrip()
+    # d2lbook's `%%tab` header is no cell magic (English puts one after a blank line too)
+    return first.startswith("%%") and not first.startswith("%%tab")
 
 
 def blank_magics(code: str) -> str:
@@ -125,20 +132,30 @@ def _docstring_of(node: ast.AST) -> ast.Expr | None:
     return None
 
 
+def _is_bare_string(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Expr)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+    )
+
+
 def _drop_docstrings(tree: ast.Module) -> ast.Module:
-    """Remove the docstring of the module and of every function and class, wherever nested.
+    """Remove docstrings, wherever nested: every statement that is a bare string (a
+    docstring, or a translated docstring added beside the English one; it does nothing).
 
     Only statement lists are walked (a docstring can only own a statement list), which is
     what makes this cheap next to a visitor over every expression node."""
     stack: list[ast.AST] = [tree]
     while stack:
         node = stack.pop()
-        if _docstring_of(node) is not None:
-            assert isinstance(node, _DOCSTRING_OWNERS)
-            node.body = node.body[1:] or [ast.Pass()]
         for name in _STATEMENT_LISTS:
             children = getattr(node, name, None)
             if isinstance(children, list):
+                if name != "handlers" and any(_is_bare_string(child) for child in children):
+                    kept = [child for child in children if not _is_bare_string(child)]
+                    setattr(node, name, kept or ([ast.Pass()] if name == "body" else []))
+                    children = getattr(node, name)
                 stack.extend(child for child in children if isinstance(child, ast.AST))
     return tree
 

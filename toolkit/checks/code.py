@@ -7,7 +7,14 @@ from collections.abc import Iterable
 
 from toolkit.checks import CheckContext, Finding, rule
 from toolkit.checks.pairs import anchor_line, both, only_en, only_tr
-from toolkit.code import changed_literals, describe_tabs, normalise_code, resolved_tabs, saved_code
+from toolkit.code import (
+    changed_literals,
+    describe_tabs,
+    is_tooling_cell,
+    normalise_code,
+    resolved_tabs,
+    saved_code,
+)
 from toolkit.model import Block, CodeCell, iter_blocks
 
 
@@ -33,7 +40,7 @@ def code_cell_missing(context: CheckContext) -> Iterable[Finding]:
     Example: English has a ``#@tab tensorflow`` cell the translation dropped.
     """
     for pair, unit, cell in only_en(context.alignment, CodeCell):
-        if cell.executable:
+        if cell.executable and not is_tooling_cell(cell.code):
             tabs = describe_tabs(resolved_tabs(cell, context.alignment.en_tabs))
             yield context.finding(
                 "C001",
@@ -51,7 +58,7 @@ def code_cell_extra(context: CheckContext) -> Iterable[Finding]:
     reviewed upstream and is not executed by run-cells without --trust-translations.
     """
     for unit, cell in only_tr(context.alignment, CodeCell):
-        if cell.executable:
+        if cell.executable and not is_tooling_cell(cell.code):
             tabs = describe_tabs(resolved_tabs(cell, context.alignment.tr_tabs))
             yield context.finding("C002", unit, f"code cell [{tabs}] is not in the English source")
 
@@ -66,8 +73,8 @@ def code_cell_changed(context: CheckContext) -> Iterable[Finding]:
     newer: frozenset[str] | None = None  # computed on the first changed cell only: costly
     for en_unit, en, tr_unit, tr in both(context.alignment, CodeCell):
         if en.executable and tr.executable and normalise_code(en.code) != normalise_code(tr.code):
-            if changed_literals(en.code, tr.code):
-                continue  # C006's: only string literals differ
+            if changed_literals(en.code, tr.code) or is_tooling_cell(en.code):
+                continue  # C006's: only string literals differ; d2lbook's set-up cell is not the book's code
             newer = newer_english_code(context) if newer is None else newer
             if follows_newer_english(en, tr, newer):
                 continue  # S006's: the cell is today's English code (a mixed basis)
@@ -157,12 +164,13 @@ def string_literal_changed(context: CheckContext) -> Iterable[Finding]:
                 )
 
 
-@rule("C004", "saved-cell-changed", "error")
+@rule("C004", "saved-cell-changed", "warning")
 def saved_cell_changed(context: CheckContext) -> Iterable[Finding]:
-    """A ``#@save`` cell is not line-for-line the English one (comments and docstrings aside).
+    """A ``#@save`` cell is not line-for-line the English one (comments and docstrings aside),
+    though its code is the same (C003 reports a code change).
 
     Why: ``#@save`` cells are saved into the d2l library; even formatting changes make the
-    library differ between languages.
+    library differ between languages. A warning: the code still does the same.
     """
     for en_unit, en, tr_unit, tr in both(context.alignment, CodeCell):
         if not (en.save and tr.executable):

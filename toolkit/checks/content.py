@@ -145,8 +145,29 @@ def figure_path_changed(context: CheckContext) -> Iterable[Finding]:
 
 @rule("F002", "figure-missing", "error")
 def figure_missing(context: CheckContext) -> Iterable[Finding]:
-    """A figure of English is missing from the translation."""
+    """A figure of English is missing from the translation.
+
+    When the image is there but inside a paragraph (no blank line before it), the figure
+    renders inline, without caption number, and its ``:label:`` names the paragraph: that is
+    said, with the image's line.
+    """
+    inline_images: dict[str, int] = {}
+    for block, _ in iter_blocks(context.tr.blocks):
+        inline = block_inline(block)
+        if inline is not None and not isinstance(block, Figure):
+            for link in inline.links:
+                if link.image:
+                    inline_images.setdefault(link.url, link.line)
     for pair, unit, block in only_en(context.alignment, Figure):
+        line = inline_images.get(block.path)
+        if line is not None:
+            yield context.finding(
+                "F002",
+                line,
+                f"figure `{block.path}` of English line {block.span.start} is inside a paragraph here, not a figure of its own",
+                hint="put a blank line before the image (and keep :label: on the next line)",
+            )
+            continue
         yield context.finding(
             "F002",
             anchor_line(context.alignment, pair),
