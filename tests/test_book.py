@@ -217,3 +217,31 @@ def test_a_v017_edition_is_not_stale_for_frameworks_it_does_not_have(book_report
         i for f in findings if f["code"] == "S001" and f["edition"] in ("ko", "tr", "vi") for i in f["items"]
     ]
     assert items and not [i for i in items if "#@tab jax" in i or ":begin_tab:`jax`" in i]
+
+
+def test_the_books_order_and_numbers_come_from_its_toc_blocks() -> None:
+    from toolkit.book.toc import book_toc
+    from toolkit.parser import parse_chapter
+
+    english = ROOT / "source_en/23d7a5ae"
+    if not (english / "index.md").is_file():
+        pytest.skip("the whole book is not set up (run `toolkit sync`)")
+
+    def parse(path: Path):  # type: ignore[no-untyped-def]
+        return parse_chapter(str(path), path.read_bytes())
+
+    toc = book_toc(english, parse)
+    numbers = {entry.chapter: entry.number for entry in toc}
+    assert len(toc) == 191  # every section of today's English
+    assert numbers["chapter_computational-performance/hybridize.md"] == "13.1"  # as on d2l.ai
+    assert numbers["chapter_computational-performance/hardware.md"] == "13.4"
+    assert numbers["chapter_preface/index.md"] == "" and numbers["chapter_introduction/index.md"] == "1"
+    assert toc[0].chapter == "chapter_preface/index.md"
+    parents = {entry.chapter: entry.parent for entry in toc}
+    assert (
+        parents["chapter_computational-performance/hybridize.md"]
+        == "chapter_computational-performance/index.md"
+    )
+    # a v0.17 edition keeps its own structure
+    vietnamese = {e.chapter: e.number for e in book_toc(ROOT / "translations/vi", parse)}
+    assert vietnamese["chapter_linear-networks/linear-regression.md"] == "3.1"

@@ -24,6 +24,8 @@ from typing import Any, Literal
 
 import jinja2
 
+from toolkit.book.basis import chapter_files
+from toolkit.book.toc import book_toc
 from toolkit.checker import ChapterStore, RunResult, check_jobs, project_jobs
 from toolkit.config import ConfigError, Edition, Lock, ProjectConfig, load_editions, load_lock
 from toolkit.findings import Finding
@@ -79,6 +81,7 @@ class SitePage:
     fallback: bool = False
     images: tuple[tuple[str, Path], ...] = ()  # (path in the site, file on disk)
     citations: tuple[str, ...] = ()  # bibliography keys cited on the page
+    parent: str = ""  # a section's chapter page (its index.md), for the navigation
 
 
 @dataclass(frozen=True)
@@ -235,10 +238,21 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
     store = ChapterStore(config.root)
     today = lock.today
     english_root = config.source_dir / today.id
-    chapters = sorted(str(p.relative_to(english_root)) for p in english_root.rglob("*.md"))
-    if not chapters:
-        raise ConfigError(f"{english_root}: no English chapters (run `toolkit sync-sources`)")
-    numbers = chapter_numbers(chapters, options)
+    english_chapters = sorted(str(p.relative_to(english_root)) for p in chapter_files(english_root))
+    if not english_chapters:
+        raise ConfigError(f"{english_root}: no English chapters (run `toolkit sync`)")
+    # d2l's own order and numbers (its toc blocks); chapters no toc lists follow, numbered
+    # by directory as before (a project holding a few chapters only)
+    toc = [
+        entry
+        for entry in book_toc(english_root, store.get)
+        if entry.chapter in english_chapters and entry.chapter != "index.md"
+    ]
+    listed = {entry.chapter for entry in toc}
+    rest = [chapter for chapter in english_chapters if chapter not in listed and chapter != "index.md"]
+    chapters = [entry.chapter for entry in toc] + rest
+    numbers = {**chapter_numbers(rest, options), **{entry.chapter: entry.number for entry in toc}}
+    parents = {entry.chapter: entry.parent for entry in toc}
     findings = _findings(config, store)
     missing: dict[str, list[str]] = {}
     unresolved: dict[str, list[str]] = {}
@@ -308,6 +322,7 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
                     entry.fallback,
                     copies,
                     lowered.citations,
+                    f"{language}/{parents[entry.chapter]}" if parents.get(entry.chapter) else "",
                 )
             )
         chapter_pages = list(pages)

@@ -150,23 +150,31 @@ def number_chapter(chapter: Chapter, page: str, number: str) -> dict[str, Target
             label = _role((*_attached_roles(blocks, index), *block.inline.roles), "label")
             if label:
                 targets[label] = Target(
-                    page, label, "figure", f"{number}.{counters['figure']}", block.caption
+                    page, label, "figure", _numbered(number, counters["figure"]), block.caption
                 )
         elif isinstance(block, TableCaption):
             counters["table"] += 1
             label = _table_label(blocks, index)
             if label:
-                targets[label] = Target(page, label, "table", f"{number}.{counters['table']}", block.text)
+                targets[label] = Target(
+                    page, label, "table", _numbered(number, counters["table"]), block.text
+                )
         elif isinstance(block, Equation):
             label = _equation_label(blocks, index)
             if label:
                 counters["equation"] += 1
-                targets[label] = Target(page, label, "equation", f"{number}.{counters['equation']}")
+                targets[label] = Target(page, label, "equation", _numbered(number, counters["equation"]))
     return targets
 
 
+def _numbered(number: str, *counters: int) -> str:
+    """``13.1`` + 2 -> ``13.1.2``; an unnumbered chapter (front matter) counts from its own 1."""
+    return ".".join([number, *map(str, counters)] if number else map(str, counters))
+
+
 def _heading_number(headings: list[int], level: int, number: str) -> str:
-    """Advance the heading counters; h1 is the section itself, h2 and deeper get sub-numbers."""
+    """Advance the heading counters; h1 is the section itself, h2 and deeper get sub-numbers
+    (none in an unnumbered chapter: front matter is not numbered on d2l.ai)."""
     if level <= 1:
         headings.clear()
         return number
@@ -175,7 +183,7 @@ def _heading_number(headings: list[int], level: int, number: str) -> str:
     while len(headings) < depth:
         headings.append(0)
     headings[depth - 1] += 1
-    return ".".join([number, *map(str, headings)])
+    return ".".join([number, *map(str, headings)]) if number else ""
 
 
 def _table_label(blocks: tuple[Block, ...], index: int) -> str:
@@ -231,7 +239,8 @@ def _lower_role(match: re.Match[str], context: PageContext, state: _State) -> st
                 "table": words.table,
                 "equation": words.equation,
             }[found.kind]
-            shown = text or f"{prefix} {found.number}"
+            # an unnumbered target (the preface) is named by its title
+            shown = text or (f"{prefix} {found.number}" if found.number else found.title or found.anchor)
         return f"[{shown}]({_link(context, found.page, found.anchor)})"
     return match.group(0)
 
@@ -402,7 +411,8 @@ def _heading(
     label = _role(roles, "label")
     text = lower_inline(block.text, context, state)
     anchor = f" {{#{label}}}" if label else ""
-    return f"{'#' * block.level} {number}. {text}{anchor}\n"
+    prefix = f"{number}. " if number else ""
+    return f"{'#' * block.level} {prefix}{text}{anchor}\n"
 
 
 def _figure(block: Figure, roles: tuple[Role, ...], number: str, context: PageContext, state: _State) -> str:
@@ -487,12 +497,12 @@ def lower_chapter(chapter: Chapter, context: PageContext) -> LoweredPage:
         if isinstance(block, Heading):
             number = _heading_number(headings, block.level, context.number)
             if block.level == 1 and not title:
-                title = f"{number}. {block.text}"
+                title = f"{number}. {block.text}" if number else block.text
             out.append(_heading(block, roles, number, state, context))
         elif isinstance(block, Figure):
             figures += 1
             roles = (*roles, *block.inline.roles)  # roles on the image's own line are the figure's
-            out.append(_figure(block, roles, f"{context.number}.{figures}", context, state))
+            out.append(_figure(block, roles, _numbered(context.number, figures), context, state))
         elif isinstance(block, TableCaption):
             label = _table_label(blocks, index)
             number = by_label_number.get(label, "")

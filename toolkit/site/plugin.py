@@ -74,6 +74,17 @@ def _mathjax_root() -> Path | None:
     return root if (root / "tex-chtml.js").is_file() else None
 
 
+def _pages_of(section: Section) -> list[Page]:
+    """The pages of a navigation section, chapters' sections included, in reading order."""
+    found: list[Page] = []
+    for child in section.children:
+        if isinstance(child, Page):
+            found.append(child)
+        elif isinstance(child, Section):
+            found.extend(_pages_of(child))
+    return found
+
+
 class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
     def __init__(self) -> None:
         self.book: Book | None = None
@@ -98,11 +109,18 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
             raise PluginError(f"d2l-i18n: {error}") from error
         nav: list[Any] = []
         for site in self.book.languages:
-            entries = []
+            entries: list[Any] = []
+            sections: dict[str, list[Any]] = {}  # a chapter page -> its sections, in the book's order
             for page in site.pages:
                 self.language_of[page.path] = site.language
                 self.chapter_of[page.path] = page.chapter
-                entries.append({page.title: page.path})
+                if page.parent and page.parent in sections:
+                    sections[page.parent].append({page.title: page.path})
+                elif page.chapter.endswith("index.md") and page.kind == "chapter":
+                    sections[page.path] = [{page.title: page.path}]
+                    entries.append({page.title: sections[page.path]})
+                else:
+                    entries.append({page.title: page.path})
             nav.append({site.words.name: entries})
         config.nav = nav
         config.theme.dirs.insert(0, str(THEME_DIR))
@@ -178,7 +196,7 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
         for item, site in zip(nav.items, self.book.languages, strict=False):
             if not isinstance(item, Section):
                 continue
-            pages = [child for child in item.children if isinstance(child, Page)]
+            pages = _pages_of(item)
             # previous/next stay within the language
             for before, after in itertools.pairwise(pages):
                 before.next_page, after.previous_page = after, before
