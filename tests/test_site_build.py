@@ -48,9 +48,27 @@ def test_chapter_pages_carry_tabs_outputs_and_numbered_references(built_site: tu
         for title in ("MXNet", "PyTorch", "TensorFlow"):
             assert f">{title}</label>" in page
         assert 'class="language-text highlight d2l-output"' in page or "d2l-output" in page
-        assert "d2l-missing-image" in page  # ../img/computegraph.svg is not in the repository
+        # ../img/computegraph.svg is not in the seed project: the reader sees the caption only
+        assert "d2l-missing-image" not in page and "not in this repository" not in page
+        assert 'class="d2l-figure"' in page and "<figcaption>" in page
     english = (site / "en" / CHAPTER / "index.html").read_text("utf-8")
     assert english.count("Eager Mode:") >= 1  # TensorFlow's own benchmark output, executed
+
+
+def test_every_chapter_credits_its_translators_and_links_to_its_file(built_site: tuple[Path, str]) -> None:
+    site, _ = built_site
+    vietnamese = (site / "vi" / CHAPTER / "index.html").read_text("utf-8")
+    assert (
+        'href="https://github.com/d2l-ai/d2l-vi/edit/main/chapter_computational-performance/hybridize.md"'
+        in vietnamese
+    )
+    assert "d2l-ai/d2l-vi</a>" in vietnamese and "CC BY-SA 4.0" in vietnamese
+    english = (site / "en" / CHAPTER / "index.html").read_text("utf-8")
+    assert (
+        "https://github.com/d2l-ai/d2l-en/edit/master/chapter_computational-performance/hybridize.md"
+        in english
+    )
+    assert 'data-md-color-scheme="slate"' in english  # the dark palette (toggle in the header)
 
 
 def test_the_theme_speaks_the_page_language(built_site: tuple[Path, str]) -> None:

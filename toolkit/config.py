@@ -45,6 +45,7 @@ class Edition:
     directory: Path
     url: str = ""  # git URL to fetch the repository from (default: GitHub's, from `repository`)
     mirror: str = ""  # a directory holding the repository at `commit` (relative to the shared dir)
+    branch: str = "master"  # where "edit this page" leads
 
     @property
     def default_tab(self) -> str:
@@ -109,7 +110,7 @@ PROJECT_KEYS = {
 }
 PATH_KEYS = ("source", "translations", "shared", "cache", "build", "po")
 EDITION_KEYS = {"language", "name", "repository", "commit", "basis", "tabs"}
-EDITION_OPTIONAL_KEYS = {"url", "mirror"}
+EDITION_OPTIONAL_KEYS = {"url", "mirror", "branch"}
 REVISION_KEYS = {"id", "commit", "date", "tabs", "today", "repository", "url", "mirror"}
 FILE_KEYS = {"revision", "path", "corpus", "sha256"}
 
@@ -221,6 +222,7 @@ def load_edition(directory: Path) -> Edition:
         directory=directory,
         url=_string(where, "url", table["url"]) if "url" in table else "",
         mirror=_string(where, "mirror", table["mirror"]) if "mirror" in table else "",
+        branch=_string(where, "branch", table["branch"]) if "branch" in table else "master",
     )
 
 

@@ -254,6 +254,7 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
     numbers = {**chapter_numbers(rest, options), **{entry.chapter: entry.number for entry in toc}}
     parents = {entry.chapter: entry.parent for entry in toc}
     findings = _findings(config, store)
+    english_labels: dict[str, Target] = {}
     missing: dict[str, list[str]] = {}
     unresolved: dict[str, list[str]] = {}
     sites: list[LanguageSite] = []
@@ -283,9 +284,12 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
                     _manifest(config, shown_edition, chapter) or {},
                 )
             )
-        labels: dict[str, Target] = {}
+        # a label the edition's chapter lacks still leads somewhere: to the English page
+        labels: dict[str, Target] = dict(english_labels)
         for entry in entries:
             labels.update(number_chapter(entry.parsed, f"{language}/{entry.chapter}", numbers[entry.chapter]))
+        if language == "en":
+            english_labels = dict(labels)
         pages: list[SitePage] = []
         for entry in entries:
             path = f"{language}/{entry.chapter}"
@@ -311,13 +315,14 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
             for label in lowered.unresolved:
                 unresolved.setdefault(label, []).append(path)
             banner = _banner(entry, language, words, findings)
+            credit = _credit(entry, edition if not entry.fallback else None, words)
             pages.append(
                 SitePage(
                     path,
                     language,
                     "chapter",
                     lowered.title,
-                    banner + lowered.markdown,
+                    banner + lowered.markdown + credit,
                     entry.chapter,
                     entry.fallback,
                     copies,
@@ -336,6 +341,18 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
         {k: tuple(v) for k, v in missing.items()},
         {k: tuple(v) for k, v in unresolved.items()},
     )
+
+
+ENGLISH_REPOSITORY = ("d2l-ai/d2l-en", "master")
+
+
+def _credit(entry: _Entry, edition: Edition | None, words: Words) -> str:
+    """Who wrote the page and under which licence, and where to edit it: every chapter page
+    credits its edition's translators (or the English authors) and links to its file."""
+    repository, branch = (edition.repository, edition.branch) if edition is not None else ENGLISH_REPOSITORY
+    edit = f"https://github.com/{repository}/edit/{branch}/{entry.chapter}"
+    text = words.credit.format(repository=f'<a href="https://github.com/{repository}">{repository}</a>')
+    return f'\n\n<p class="d2l-credit">{text} <a href="{edit}">{words.edit}</a></p>\n'
 
 
 def _status_anchor(chapter: str) -> str:

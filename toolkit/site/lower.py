@@ -427,11 +427,9 @@ def _figure(block: Figure, roles: tuple[Role, ...], number: str, context: PageCo
         alt = block.caption.replace("]", "\\]")
         image = f"![{alt}]({block.path}){style}"
     else:
+        # the reader sees the caption; the build log names the file (once) for maintainers
         state.missing_images.append(block.path)
-        image = (
-            f'<div class="d2l-missing-image" title="{html.escape(block.path)}">'
-            f"{html.escape(context.words.missing_image)}: <code>{html.escape(block.path)}</code></div>"
-        )
+        image = ""
     return (
         f'<figure class="d2l-figure" markdown="1">\n{anchor}{image}\n'
         f"<figcaption><strong>{title}</strong> {caption}</figcaption>\n"

@@ -17,6 +17,8 @@ WORDS_FILE = Path(__file__).with_name("languages.toml")
 @dataclass(frozen=True)
 class Words:
     name: str
+    credit: str  # "{repository}": who translated the page, and the licence
+    edit: str
     section: str
     chapter: str
     figure: str
@@ -37,7 +39,6 @@ class Words:
     landing_intro: str
     editions_title: str
     chapters_title: str
-    missing_image: str
     executed_on: str
 
 
