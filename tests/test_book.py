@@ -245,3 +245,35 @@ def test_the_books_order_and_numbers_come_from_its_toc_blocks() -> None:
     # a v0.17 edition keeps its own structure
     vietnamese = {e.chapter: e.number for e in book_toc(ROOT / "translations/vi", parse)}
     assert vietnamese["chapter_linear-networks/linear-regression.md"] == "3.1"
+
+
+@pytest.fixture(scope="module")
+def book_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """`mkdocs build --strict` of the whole book in every language (the checkout's site)."""
+    if not (ROOT / "translations/ko/files.lock").is_file() or not (BOOK / "en").is_dir():
+        pytest.skip("the whole book is not set up (run `toolkit sync`)")
+    site = tmp_path_factory.mktemp("book-site")
+    result = subprocess.run(
+        [str(BIN / "mkdocs"), "build", "--strict", "--site-dir", str(site)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    return site, result.stderr
+
+
+def test_the_whole_book_builds_in_every_language_without_a_broken_link(book_site: tuple[Path, str]) -> None:
+    from crawl import broken_links
+
+    site, log = book_site
+    assert "WARNING" not in log
+    assert broken_links(site) == []
+    page = (site / "en/chapter_computational-performance/hybridize/index.html").read_text("utf-8")
+    assert "<title>13.1. Compilers and Interpreters" in page  # d2l.ai's number
+    for language in ("ko", "id", "tr", "vi"):
+        assert (site / language / "chapter_computational-performance/hybridize/index.html").is_file()
+    figure = site / "en/img/computegraph.svg"
+    assert figure.is_file()  # the book's figures are carried into the site

@@ -176,3 +176,10 @@ def test_a_chapter_an_edition_lacks_falls_back_to_english_with_a_banner(project:
     page = next(p for p in vietnamese.pages if p.kind == "chapter")
     assert page.fallback and "Chương này chưa được dịch" in page.markdown
     assert page.title == "1.1. Compilers and Interpreters"  # today's English (no chapter_numbers given)
+
+
+def test_no_broken_link_or_anchor_on_the_site(built_site: tuple[Path, str]) -> None:
+    from crawl import broken_links
+
+    site, _ = built_site
+    assert broken_links(site) == []

@@ -98,6 +98,7 @@ class Book:
     languages: tuple[LanguageSite, ...]
     missing_images: Mapping[str, tuple[str, ...]]  # image path -> pages showing a placeholder
     unresolved: Mapping[str, tuple[str, ...]]  # label -> pages referring to it
+    dead_links: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # link -> pages showing its text
 
     def alternates(self, chapter: str) -> list[dict[str, str]]:
         """The same chapter in every language, for the language switcher."""
@@ -232,6 +233,26 @@ def _images(
     return frozenset(present), tuple(copies)
 
 
+def _dead_links(entry: _Entry, files: frozenset[str], chapters: set[str]) -> frozenset[str]:
+    """Relative link targets of the chapter that are neither a page of the book nor a file
+    the site carries."""
+    from toolkit.model import block_inline, iter_blocks
+
+    dead = set()
+    directory = posixpath.dirname(entry.chapter)
+    for block, _ in iter_blocks(entry.parsed.blocks):
+        inline = block_inline(block)
+        for link in inline.links if inline is not None else ():
+            url = link.url.split("#", 1)[0]
+            if not url or link.image or ":" in link.url or link.url.startswith(("/", "#")):
+                continue
+            target = posixpath.normpath(posixpath.join(directory, url))
+            if url.endswith(".md") and target in chapters or url in files:
+                continue
+            dead.add(link.url)
+    return frozenset(dead)
+
+
 def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
     lock = load_lock(config.source_dir / "LOCK.toml")
     editions = load_editions(config)
@@ -256,6 +277,7 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
     findings = _findings(config, store)
     english_labels: dict[str, Target] = {}
     missing: dict[str, list[str]] = {}
+    dead_links: dict[str, list[str]] = {}
     unresolved: dict[str, list[str]] = {}
     sites: list[LanguageSite] = []
     for language in options.languages:
@@ -299,6 +321,7 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
                 else (english_root,)
             )
             present, copies = _images(entry, path, roots)
+            dead = _dead_links(entry, present, set(chapters))
             context = PageContext(
                 path,
                 numbers[entry.chapter],
@@ -308,12 +331,15 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
                 outputs_from_manifest(entry.manifest),
                 f"{language}/bibliography.md",
                 present,
+                dead,
             )
             lowered = lower_chapter(entry.parsed, context)
             for image in lowered.missing_images:
                 missing.setdefault(image, []).append(path)
             for label in lowered.unresolved:
                 unresolved.setdefault(label, []).append(path)
+            for url in lowered.dead_links:
+                dead_links.setdefault(url, []).append(path)
             banner = _banner(entry, language, words, findings)
             credit = _credit(entry, edition if not entry.fallback else None, words)
             pages.append(
@@ -340,6 +366,7 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
         tuple(sites),
         {k: tuple(v) for k, v in missing.items()},
         {k: tuple(v) for k, v in unresolved.items()},
+        {k: tuple(v) for k, v in dead_links.items()},
     )
 
 

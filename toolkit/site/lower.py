@@ -88,6 +88,7 @@ class PageContext:
     outputs: Mapping[tuple[int, str], CellOutputs]  # (cell line in this file, framework)
     bibliography: str  # "ko/bibliography.md"
     images: frozenset[str] = frozenset()  # image paths (relative to the chapter) that exist
+    dead_links: frozenset[str] = frozenset()  # relative link targets that lead nowhere on the site
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ class LoweredPage:
     missing_images: tuple[str, ...] = ()
     unresolved: tuple[str, ...] = ()
     citations: tuple[str, ...] = ()
+    dead_links: tuple[str, ...] = ()
 
 
 @dataclass
@@ -104,6 +106,7 @@ class _State:
     missing_images: list[str] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)
     citations: list[str] = field(default_factory=list)
+    dead_links: list[str] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- numbering
@@ -267,8 +270,19 @@ def lower_inline(text: str, context: PageContext, state: _State | None = None) -
             kept.append(match.group(0))
         return f"\ue000{len(kept) - 1}\ue001"
 
-    hidden = _slides(ROLE_OR_CODE.sub(hide, text))
+    hidden = _drop_dead_links(_slides(ROLE_OR_CODE.sub(hide, text)), context.dead_links, state)
     return re.sub("\ue000(\\d+)\ue001", lambda m: kept[int(m.group(1))], hidden)
+
+
+def _drop_dead_links(text: str, dead: frozenset[str], state: _State) -> str:
+    """A link whose target is nowhere on the site (a machine translation's ``https732293614``)
+    shows its text, not a link to a 404; the build log names it."""
+    for url in dead:
+        pattern = re.compile(r"(?<!!)\[([^\[\]]*)\]\(\s*<?" + re.escape(url) + r">?(?:\s+\"[^\"]*\")?\s*\)")
+        if pattern.search(text):
+            state.dead_links.append(url)
+            text = pattern.sub(lambda m: m.group(1), text)
+    return text
 
 
 # "[text](.. /img/x.svg)": no link for CommonMark (and so for the model and the checks, which
@@ -521,6 +535,7 @@ def lower_chapter(chapter: Chapter, context: PageContext) -> LoweredPage:
         tuple(dict.fromkeys(state.missing_images)),
         tuple(dict.fromkeys(state.unresolved)),
         tuple(dict.fromkeys(state.citations)),
+        tuple(dict.fromkeys(state.dead_links)),
     )
 
 

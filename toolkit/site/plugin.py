@@ -243,5 +243,8 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
                 f"d2l-i18n: {len(self.book.missing_images)} image(s) are not in this repository and show "
                 f"their caption with a placeholder: {names}"
             )
+        if self.book.dead_links:
+            shown = ", ".join(f"{url} ({pages[0]})" for url, pages in sorted(self.book.dead_links.items()))
+            log.info(f"d2l-i18n: links to nothing on the site, shown as text: {shown}")
         if self.book.unresolved:
             log.info(f"d2l-i18n: unresolved references: {', '.join(sorted(self.book.unresolved))}")

@@ -1,0 +1,57 @@
+"""A crawler for a built site: every page, every link and every anchor, read with an HTML parser."""
+
+from __future__ import annotations
+
+import posixpath
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        for key in ("id", "name"):
+            if values.get(key):
+                self.ids.add(str(values[key]))
+        if tag in ("a", "link") and values.get("href"):
+            self.links.append(str(values["href"]))
+        if tag in ("img", "script") and values.get("src"):
+            self.links.append(str(values["src"]))
+
+
+def broken_links(site: Path) -> list[str]:
+    """``page -> link (why)`` for every internal link whose file or anchor does not exist."""
+    pages: dict[Path, _Page] = {}
+    for path in sorted(site.rglob("*.html")):
+        parser = _Page()
+        parser.feed(path.read_text("utf-8", "replace"))
+        pages[path] = parser
+    broken = []
+    for path, page in pages.items():
+        for link in page.links:
+            parts = urlsplit(link)
+            if parts.scheme or parts.netloc or link.startswith(("mailto:", "data:", "javascript:")):
+                continue
+            if not parts.path:
+                target = path
+            elif parts.path.startswith("/"):  # the 404 page links from the site root
+                target = site / unquote(parts.path).lstrip("/")
+            else:
+                target = path.parent / unquote(parts.path)
+            if parts.path.endswith("/") or (target.is_dir() and not parts.path.endswith(".html")):
+                target = target / "index.html"
+            target = Path(posixpath.normpath(str(target)))
+            where = f"{path.relative_to(site)} -> {link}"
+            if not target.exists():
+                broken.append(f"{where} (no such file)")
+            elif parts.fragment and target.suffix == ".html":
+                anchors = pages[target].ids if target in pages else set()
+                if unquote(parts.fragment) not in anchors:
+                    broken.append(f"{where} (no such anchor)")
+    return broken
