@@ -277,3 +277,8 @@ def test_the_whole_book_builds_in_every_language_without_a_broken_link(book_site
         assert (site / language / "chapter_computational-performance/hybridize/index.html").is_file()
     figure = site / "en/img/computegraph.svg"
     assert figure.is_file()  # the book's figures are carried into the site
+    # :cite: is an author-year link; the bibliography page has the full reference (pybtex)
+    references = (site / "en/bibliography/index.html").read_text("utf-8")
+    assert "Abadi et al., 2016" in references and "TensorFlow: a system for large-scale machine learning" in references
+    introduction = (site / "en/chapter_introduction/index.html").read_text("utf-8")
+    assert "et al., 20" in introduction and "bibliography/#bib-" in introduction

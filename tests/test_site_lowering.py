@@ -200,3 +200,32 @@ def test_a_framework_without_an_environment_says_why_it_was_not_run() -> None:
     jax_context = replace(context, tabs=("pytorch", "jax"), words=words_for("tr"), outputs={})
     lowered = lower_chapter(chapter, jax_context).markdown
     assert '=== "JAX"' in lowered and "run-cells için JAX ortamı yok" in lowered
+
+
+def test_citations_are_author_year_links_to_the_full_reference(tmp_path: Path) -> None:
+    from toolkit.site.bibliography import load_bibliography
+
+    bib = tmp_path / "d2l.bib"
+    bib.write_text(
+        "@inproceedings{Abadi.Barham.Chen.ea.2016,\n  title={Tensor{F}low: A system},\n"
+        "  author={Abadi, Mart{\\'\\i}n and Barham, Paul and Chen, Jianmin},\n  booktitle={OSDI},\n"
+        "  pages={265--283},\n  year={2016}\n}\n"
+        "@article{Cho.Lee.2020,\n  title={Two},\n  author={Cho, K. and Lee, Y.},\n  journal={J},\n  year={2020}\n}\n",
+        "utf-8",
+    )
+    references = load_bibliography(bib)
+    assert references["Abadi.Barham.Chen.ea.2016"].short == "Abadi et al., 2016"
+    assert references["Cho.Lee.2020"].short == "Cho and Lee, 2020"
+    assert (
+        "Martín Abadi" in references["Abadi.Barham.Chen.ea.2016"].full
+        and "2016" in references["Abadi.Barham.Chen.ea.2016"].full
+    )
+    text = "# T\n\nAs shown :cite:`Abadi.Barham.Chen.ea.2016,Cho.Lee.2020` and by :citet:`Cho.Lee.2020`.\n"
+    chapter = parse_chapter("page.md", text.encode())
+    context = replace(context_for(text), citations={k: r.short for k, r in references.items()})
+    lowered = lower_chapter(chapter, context).markdown
+    assert (
+        "([Abadi et al., 2016](../bibliography.md#bib-abadi-barham-chen-ea-2016); [Cho and Lee, 2020]("
+        in lowered
+    )
+    assert "by [Cho and Lee, 2020](../bibliography.md#bib-cho-lee-2020)." in lowered

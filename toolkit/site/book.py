@@ -30,6 +30,7 @@ from toolkit.checker import ChapterStore, RunResult, check_jobs, project_jobs
 from toolkit.config import ConfigError, Edition, Lock, ProjectConfig, load_editions, load_lock
 from toolkit.findings import Finding
 from toolkit.model import Chapter
+from toolkit.site.bibliography import Reference, load_bibliography
 from toolkit.site.lower import (
     EXECUTED_FRAMEWORKS,
     TAB_TITLES,
@@ -247,7 +248,7 @@ def _dead_links(entry: _Entry, files: frozenset[str], chapters: set[str]) -> fro
             if not url or link.image or ":" in link.url or link.url.startswith(("/", "#")):
                 continue
             target = posixpath.normpath(posixpath.join(directory, url))
-            if url.endswith(".md") and target in chapters or url in files:
+            if (url.endswith(".md") and target in chapters) or url in files:
                 continue
             dead.add(link.url)
     return frozenset(dead)
@@ -283,6 +284,11 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
     for language in options.languages:
         words = words_for(language)
         edition = None if language == "en" else pick_edition(language, editions, lock, options)
+        # the edition's own d2l.bib where it keeps one (entries it translated), else English's
+        references = {
+            **load_bibliography(english_root / "d2l.bib"),
+            **(load_bibliography(edition.directory / "d2l.bib") if edition is not None else {}),
+        }
         entries: list[_Entry] = []
         for chapter in chapters:
             translated = edition.directory / chapter if edition else None
@@ -332,6 +338,7 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
                 f"{language}/bibliography.md",
                 present,
                 dead,
+                {key: reference.short for key, reference in references.items()},
             )
             lowered = lower_chapter(entry.parsed, context)
             for image in lowered.missing_images:
@@ -360,7 +367,7 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
         language_editions = tuple(e for e in editions if e.language == language)
         pages.insert(0, _landing(language, words, edition, language_editions, chapter_pages, lock))
         pages.append(_status(language, words, edition, entries, chapter_pages, findings))
-        pages.append(_bibliography(language, words, chapter_pages))
+        pages.append(_bibliography(language, words, chapter_pages, references))
         sites.append(LanguageSite(language, words, edition, language_editions, tuple(pages)))
     return Book(
         tuple(sites),
@@ -479,16 +486,26 @@ def _status(
     return SitePage(path, language, "status", words.status_title, markdown)
 
 
-def _bibliography(language: str, words: Words, chapters: list[SitePage]) -> SitePage:
-    """Every key cited in the language's chapters, with the pages citing it."""
+def _bibliography(
+    language: str, words: Words, chapters: list[SitePage], references: Mapping[str, Reference]
+) -> SitePage:
+    """Every key cited in the language's chapters: its full reference and the pages citing it."""
     path = f"{language}/bibliography.md"
     cited: dict[str, list[SitePage]] = {}
     for page in chapters:
         for key in page.citations:
             cited.setdefault(key, []).append(page)
     entries = [
-        (bib_anchor(key), key, [(p.title, _relative(path, p.path)) for p in dict.fromkeys(pages)])
-        for key, pages in sorted(cited.items())
+        (
+            bib_anchor(key),
+            references[key].short if key in references else key,
+            references[key].full if key in references else "",
+            [(p.title, _relative(path, p.path)) for p in dict.fromkeys(pages)],
+        )
+        for key, pages in sorted(
+            cited.items(),
+            key=lambda item: (references[item[0]].short if item[0] in references else item[0]).lower(),
+        )
     ]
     markdown = TEMPLATES.get_template("bibliography.md.j2").render(words=words, entries=entries)
     return SitePage(path, language, "bibliography", words.bibliography_title, markdown)

@@ -89,6 +89,7 @@ class PageContext:
     bibliography: str  # "ko/bibliography.md"
     images: frozenset[str] = frozenset()  # image paths (relative to the chapter) that exist
     dead_links: frozenset[str] = frozenset()  # relative link targets that lead nowhere on the site
+    citations: Mapping[str, str] = field(default_factory=dict)  # bibliography key -> "Abadi et al., 2016"
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,10 @@ def _lower_role(match: re.Match[str], context: PageContext, state: _State) -> st
     if name in ("cite", "citet"):
         keys = [k.strip() for k in target.split(",") if k.strip()]
         state.citations.extend(keys)
-        links = ", ".join(f"[{k}]({_link(context, context.bibliography, bib_anchor(k))})" for k in keys)
+        links = "; ".join(
+            f"[{context.citations.get(k, k)}]({_link(context, context.bibliography, bib_anchor(k))})"
+            for k in keys
+        )
         return links if name == "citet" else f"({links})"
     if name in ("numref", "ref", "eqref"):
         found = context.labels.get(target)
