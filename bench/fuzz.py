@@ -139,7 +139,7 @@ def run_case(english_text: str, text: str, tabs: tuple[str, ...], language: str)
     from toolkit.align import align_chapters
     from toolkit.checks import CheckContext, run_rules
     from toolkit.parser import parse_chapter
-    from toolkit.po.catalog import export_catalog, import_catalog
+    from toolkit.po.catalog import round_trip
     from toolkit.site.lower import PageContext, lower_chapter, number_chapter
     from toolkit.site.words import words_for
 
@@ -148,8 +148,7 @@ def run_case(english_text: str, text: str, tabs: tuple[str, ...], language: str)
     alignment = align_chapters(english, translation, tabs, tabs)
     context = CheckContext(alignment=alignment, language=language, edition="fuzz", chapter="x.md", basis="en")
     run_rules(context)
-    catalog = export_catalog(english, tabs, translation, tabs, language)
-    imported = import_catalog(english, catalog, translation, tabs, tabs)
+    imported = round_trip(english, tabs, translation, tabs, language)
     if imported.text != translation.text or imported.refused:
         raise AssertionError("export -> import with no edit changed the chapter")
     page = "tr/chapter_x/x.md"

@@ -27,7 +27,7 @@ def main() -> int:
 
     from toolkit.checker import ChapterStore
     from toolkit.corpus import book_jobs
-    from toolkit.po.catalog import export_catalog, import_catalog
+    from toolkit.po.catalog import round_trip
 
     jobs = book_jobs(options.book)
     files = sorted({p for j in jobs for p in (j.basis, j.translation, j.today) if p})
@@ -42,10 +42,9 @@ def main() -> int:
     for job in jobs:
         basis, translation = store.get(job.basis), store.get(job.translation)
         today = store.get(job.today) if job.today else None
-        catalog = export_catalog(
+        imported = round_trip(
             basis, job.basis_tabs, translation, job.tabs, job.language, today, job.today_tabs
         )
-        imported = import_catalog(basis, catalog, translation, job.basis_tabs, job.tabs)
         identical += imported.text == translation.text
         refused += len(imported.refused)
     elapsed = time.perf_counter() - started

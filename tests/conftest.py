@@ -9,6 +9,8 @@ option a fixture test only compares.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED = Path(os.environ.get("D2L_SHARED", ROOT.parent / "shared")).resolve()
 CORPUS = SHARED / "corpus"
+BIN = Path(sys.executable).parent
 
 
 def require_corpus() -> Path:
@@ -135,28 +138,33 @@ def seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_seed_project(tmp_path_factory.mktemp("seed") / "project")
 
 
+def build_site(
+    project: Path, site: Path, languages: str = "", strict: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """The real `mkdocs build` of ``project`` into ``site`` (``languages``: e.g. "en,tr")."""
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    if languages:
+        env["TOOLKIT_SITE_LANGUAGES"] = languages
+    return subprocess.run(
+        [str(BIN / "mkdocs"), "build", *(["--strict"] if strict else []), "--site-dir", str(site)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        env=env,
+    )
+
+
 @pytest.fixture(scope="session")
 def built_site(seed: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """The seed project's site, built once per session by the real `mkdocs build --strict`,
     after `toolkit run-cells` (cached after its first run) so pages carry real outputs."""
-    import os
-    import subprocess
-    import sys
-
-    bin_dir = Path(sys.executable).parent
     cells = subprocess.run(
-        [str(bin_dir / "toolkit"), "run-cells"], cwd=seed, capture_output=True, text=True, timeout=900
+        [str(BIN / "toolkit"), "run-cells"], cwd=seed, capture_output=True, text=True, timeout=900
     )
     assert cells.returncode in (0, 1), cells.stderr[-2000:]
     site = tmp_path_factory.mktemp("site")
-    result = subprocess.run(
-        [str(bin_dir / "mkdocs"), "build", "--strict", "--site-dir", str(site)],
-        cwd=seed,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )
+    result = build_site(seed, site)
     assert result.returncode == 0, result.stderr[-4000:]
     return site, result.stderr
 

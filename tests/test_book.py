@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SHARED, make_seed_project
+from conftest import ROOT, SHARED, build_site, make_seed_project
 
 from toolkit.checker import project_jobs
 from toolkit.config import load_project
@@ -253,14 +253,7 @@ def book_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     if not (ROOT / "translations/ko/files.lock").is_file() or not (BOOK / "en").is_dir():
         pytest.skip("the whole book is not set up (run `toolkit sync`)")
     site = tmp_path_factory.mktemp("book-site")
-    result = subprocess.run(
-        [str(BIN / "mkdocs"), "build", "--strict", "--site-dir", str(site)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )
+    result = build_site(ROOT, site)
     assert result.returncode == 0, result.stderr[-4000:]
     return site, result.stderr
 
@@ -279,6 +272,9 @@ def test_the_whole_book_builds_in_every_language_without_a_broken_link(book_site
     assert figure.is_file()  # the book's figures are carried into the site
     # :cite: is an author-year link; the bibliography page has the full reference (pybtex)
     references = (site / "en/bibliography/index.html").read_text("utf-8")
-    assert "Abadi et al., 2016" in references and "TensorFlow: a system for large-scale machine learning" in references
+    assert (
+        "Abadi et al., 2016" in references
+        and "TensorFlow: a system for large-scale machine learning" in references
+    )
     introduction = (site / "en/chapter_introduction/index.html").read_text("utf-8")
     assert "et al., 20" in introduction and "bibliography/#bib-" in introduction

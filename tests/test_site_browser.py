@@ -16,7 +16,7 @@ from contextlib import suppress
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, make_seed_project
+from conftest import ROOT, build_site, make_seed_project
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
@@ -170,22 +170,11 @@ Bkz. :eqref:`eq_fuzz_sum`.
 def math_site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The site of a project copy whose Turkish chapter has inline and display math using
     \\boldsymbol and \\cancel (TeX extensions MathJax loads on demand)."""
-    import os
-    import subprocess
-    import sys
-
     project = make_seed_project(tmp_path_factory.mktemp("math-project") / "project")
     chapter = project / "translations" / "tr" / "chapter_computational-performance" / "hybridize.md"
     chapter.write_text(chapter.read_text("utf-8") + MATH, "utf-8")
     site = project / "site"
-    built = subprocess.run(
-        [str(Path(sys.executable).parent / "mkdocs"), "build", "--site-dir", str(site)],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "TOOLKIT_SITE_LANGUAGES": "en,tr"},
-    )
+    built = build_site(project, site, languages="en,tr", strict=False)
     assert built.returncode == 0, built.stderr[-3000:]
     handler = functools.partial(QuietHandler, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
+from toolkit.align import Unit
 from toolkit.checks import CheckContext, Finding, rule
 from toolkit.checks.pairs import anchor_line, both, only_en, only_tr
 from toolkit.code import (
@@ -71,20 +72,26 @@ def code_cell_changed(context: CheckContext) -> Iterable[Finding]:
     Translated comments (``# Factory for networks``) and docstrings are not drift.
     """
     newer: frozenset[str] | None = None  # computed on the first changed cell only: costly
+    for en_unit, en, tr_unit, tr in changed_cells(context):
+        if changed_literals(en.code, tr.code) or is_tooling_cell(en.code):
+            continue  # C006's: only string literals differ; d2lbook's set-up cell is not the book's code
+        newer = newer_english_code(context) if newer is None else newer
+        if follows_newer_english(en, tr, newer):
+            continue  # S006's: the cell is today's English code (a mixed basis)
+        yield context.finding(
+            "C003",
+            tr_unit,
+            f"code differs from English line {en.span.start} (beyond comments and docstrings)",
+            hint="restore the English code; translate only comments and docstrings",
+            detail=code_diff(en.code, tr.code),
+        )
+
+
+def changed_cells(context: CheckContext) -> Iterator[tuple[Unit, CodeCell, Unit, CodeCell]]:
+    """Aligned executable cells whose code differs from English (comments and docstrings aside)."""
     for en_unit, en, tr_unit, tr in both(context.alignment, CodeCell):
         if en.executable and tr.executable and normalise_code(en.code) != normalise_code(tr.code):
-            if changed_literals(en.code, tr.code) or is_tooling_cell(en.code):
-                continue  # C006's: only string literals differ; d2lbook's set-up cell is not the book's code
-            newer = newer_english_code(context) if newer is None else newer
-            if follows_newer_english(en, tr, newer):
-                continue  # S006's: the cell is today's English code (a mixed basis)
-            yield context.finding(
-                "C003",
-                tr_unit,
-                f"code differs from English line {en.span.start} (beyond comments and docstrings)",
-                hint="restore the English code; translate only comments and docstrings",
-                detail=code_diff(en.code, tr.code),
-            )
+            yield en_unit, en, tr_unit, tr
 
 
 def newer_english_code(context: CheckContext) -> frozenset[str]:
@@ -121,11 +128,7 @@ def mixed_basis(context: CheckContext) -> Iterable[Finding]:
     staleness report is then partly wrong. Update the prose too and move the basis forward.
     Example: ko ``chapter_optimization/minibatch-sgd.md`` has today's ``/ 2`` in ``train_ch11``.
     """
-    changed = [
-        (en, tr)
-        for en_unit, en, tr_unit, tr in both(context.alignment, CodeCell)
-        if en.executable and tr.executable and normalise_code(en.code) != normalise_code(tr.code)
-    ]
+    changed = [(en, tr) for en_unit, en, tr_unit, tr in changed_cells(context)]
     newer = newer_english_code(context) if changed else frozenset()
     lines = [tr.span.start for en, tr in changed if follows_newer_english(en, tr, newer)]
     if lines:
@@ -149,19 +152,18 @@ def string_literal_changed(context: CheckContext) -> Iterable[Finding]:
     look at each.
     Example: ``print(f'epoch {epoch + 1}, loss {l:f}')`` -> ``print(f'donem {epoch + 1}, kayip {l:f}')``.
     """
-    for en_unit, en, tr_unit, tr in both(context.alignment, CodeCell):
-        if en.executable and tr.executable and normalise_code(en.code) != normalise_code(tr.code):
-            literals = changed_literals(en.code, tr.code)
-            if literals:
-                shown = "; ".join(f"{a!r} -> {b!r}" for a, b in literals[:3])
-                more = f" and {len(literals) - 3} more" if len(literals) > 3 else ""
-                yield context.finding(
-                    "C006",
-                    tr_unit,
-                    f"only string literals differ from English line {en.span.start}: {shown}{more}",
-                    hint="keep English literals where the output or the code depends on them",
-                    detail=code_diff(en.code, tr.code),
-                )
+    for en_unit, en, tr_unit, tr in changed_cells(context):
+        literals = changed_literals(en.code, tr.code)
+        if literals:
+            shown = "; ".join(f"{a!r} -> {b!r}" for a, b in literals[:3])
+            more = f" and {len(literals) - 3} more" if len(literals) > 3 else ""
+            yield context.finding(
+                "C006",
+                tr_unit,
+                f"only string literals differ from English line {en.span.start}: {shown}{more}",
+                hint="keep English literals where the output or the code depends on them",
+                detail=code_diff(en.code, tr.code),
+            )
 
 
 @rule("C004", "saved-cell-changed", "warning")

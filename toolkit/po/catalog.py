@@ -377,6 +377,21 @@ def structure_change(current: Block, rebuilt: str, english: Block) -> str | None
     return None
 
 
+def round_trip(
+    basis: Chapter,
+    basis_tabs: tuple[str, ...],
+    translation: Chapter,
+    tabs: tuple[str, ...],
+    language: str,
+    today: Chapter | None = None,
+    today_tabs: tuple[str, ...] = (),
+) -> Imported:
+    """Export the chapter's catalog, write it as a PO file would be and import it with no
+    edit: the invariant says ``.text`` is the translation and nothing is refused."""
+    catalog = export_catalog(basis, basis_tabs, translation, tabs, language, today, today_tabs)
+    return import_catalog(basis, polib.pofile(catalog.__unicode__()), translation, basis_tabs, tabs)
+
+
 def counts(catalog: polib.POFile) -> Counts:
     stale = sum(1 for e in catalog if e.msgctxt and e.msgctxt.startswith(NEW_CONTEXT))
     fuzzy = sum(1 for e in catalog if "fuzzy" in e.flags and not (e.msgctxt or "").startswith(NEW_CONTEXT))
