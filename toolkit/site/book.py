@@ -97,7 +97,7 @@ class LanguageSite:
 @dataclass(frozen=True)
 class Book:
     languages: tuple[LanguageSite, ...]
-    missing_images: Mapping[str, tuple[str, ...]]  # image path -> pages showing a placeholder
+    missing_images: Mapping[str, tuple[str, ...]]  # image path -> pages showing only its caption
     unresolved: Mapping[str, tuple[str, ...]]  # label -> pages referring to it
     dead_links: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # link -> pages showing its text
 

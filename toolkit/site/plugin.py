@@ -240,8 +240,8 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
         if self.book.missing_images:
             names = ", ".join(sorted(self.book.missing_images))
             log.info(
-                f"d2l-i18n: {len(self.book.missing_images)} image(s) are not in this repository and show "
-                f"their caption with a placeholder: {names}"
+                f"d2l-i18n: {len(self.book.missing_images)} image(s) are in no repository of the book; their figures show "
+                f"the caption only: {names}"
             )
         if self.book.dead_links:
             shown = ", ".join(f"{url} ({pages[0]})" for url, pages in sorted(self.book.dead_links.items()))
