@@ -183,3 +183,23 @@ def test_no_broken_link_or_anchor_on_the_site(built_site: tuple[Path, str]) -> N
 
     site, _ = built_site
     assert broken_links(site) == []
+
+
+def test_each_chapter_has_a_notebook_per_framework_with_its_language_and_outputs(
+    built_site: tuple[Path, str],
+) -> None:
+    import nbformat
+
+    site, _ = built_site
+    page = (site / "tr" / CHAPTER / "index.html").read_text("utf-8")
+    assert 'href="../hybridize.pytorch.ipynb"' in page and "Jupyter" in page
+    notebook = nbformat.read(
+        site / "tr" / "chapter_computational-performance/hybridize.pytorch.ipynb", as_version=4
+    )
+    nbformat.validate(notebook)
+    markdown = "".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert "Derleyiciler" in markdown  # the Turkish text
+    assert code and all("from mxnet" not in c.source for c in code)  # PyTorch's cells only
+    assert any(c.outputs for c in code)  # the outputs run-cells stored
+    assert notebook.metadata["d2l"] == {"framework": "pytorch", "language": "tr"}

@@ -34,6 +34,7 @@ from toolkit.site.bibliography import Reference, load_bibliography
 from toolkit.site.lower import (
     EXECUTED_FRAMEWORKS,
     TAB_TITLES,
+    CellOutputs,
     PageContext,
     Target,
     bib_anchor,
@@ -41,6 +42,7 @@ from toolkit.site.lower import (
     number_chapter,
     outputs_from_manifest,
 )
+from toolkit.site.notebooks import chapter_notebook, notebook_frameworks
 from toolkit.site.words import Words, words_for
 
 PageKind = Literal["chapter", "landing", "status", "bibliography"]
@@ -83,6 +85,7 @@ class SitePage:
     images: tuple[tuple[str, Path], ...] = ()  # (path in the site, file on disk)
     citations: tuple[str, ...] = ()  # bibliography keys cited on the page
     parent: str = ""  # a section's chapter page (its index.md), for the navigation
+    files: tuple[tuple[str, str], ...] = ()  # generated files (path in the site, text): notebooks
 
 
 @dataclass(frozen=True)
@@ -349,6 +352,13 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
                 dead_links.setdefault(url, []).append(path)
             banner = _banner(entry, language, words, findings)
             credit = _credit(entry, edition if not entry.fallback else None, words)
+            notebooks = _notebooks(entry, path, language, context.outputs)
+            if notebooks:
+                links = " · ".join(
+                    f"[{TAB_TITLES.get(fw, fw)}]({posixpath.basename(target)})"
+                    for fw, (target, _) in notebooks.items()
+                )
+                credit = f"\n\n{words.notebooks}: {links}\n" + credit
             pages.append(
                 SitePage(
                     path,
@@ -361,6 +371,7 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
                     copies,
                     lowered.citations,
                     f"{language}/{parents[entry.chapter]}" if parents.get(entry.chapter) else "",
+                    tuple(notebooks.values()),
                 )
             )
         chapter_pages = list(pages)
@@ -378,6 +389,20 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
 
 
 ENGLISH_REPOSITORY = ("d2l-ai/d2l-en", "master")
+
+
+def _notebooks(
+    entry: _Entry, page_path: str, language: str, outputs: Mapping[tuple[int, str], CellOutputs]
+) -> dict[str, tuple[str, str]]:
+    """framework -> (path in the site, notebook) for every framework the chapter has code for."""
+    stem = page_path[: -len(".md")]
+    return {
+        framework: (
+            f"{stem}.{framework}.ipynb",
+            chapter_notebook(entry.parsed, framework, entry.tabs, outputs, language),
+        )
+        for framework in notebook_frameworks(entry.parsed, entry.tabs)
+    }
 
 
 def _credit(entry: _Entry, edition: Edition | None, words: Words) -> str:

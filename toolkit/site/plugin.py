@@ -154,6 +154,8 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
                 for target, source in page.images:
                     if files.get_file_from_path(target) is None:
                         files.append(File.generated(config, target, abs_src_path=str(source)))
+                for target, text in page.files:
+                    files.append(File.generated(config, target, content=text))
         files.append(File.generated(config, ROOT_PAGE, content=self._root_page()))
         mathjax = _mathjax_root()
         if mathjax is None:

@@ -18,6 +18,7 @@ WORDS_FILE = Path(__file__).with_name("languages.toml")
 class Words:
     name: str
     credit: str  # "{repository}": who translated the page, and the licence
+    notebooks: str
     edit: str
     section: str
     chapter: str
