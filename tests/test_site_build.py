@@ -203,3 +203,20 @@ def test_each_chapter_has_a_notebook_per_framework_with_its_language_and_outputs
     assert code and all("from mxnet" not in c.source for c in code)  # PyTorch's cells only
     assert any(c.outputs for c in code)  # the outputs run-cells stored
     assert notebook.metadata["d2l"] == {"framework": "pytorch", "language": "tr"}
+
+
+def test_a_chapter_with_errors_carries_a_danger_banner(project: Path) -> None:
+    chapter = project / "translations" / "tr" / f"{CHAPTER.rstrip('/')}.md"
+    text = chapter.read_text("utf-8")
+    start = text.index("```{.python .input}")
+    chapter.write_text(
+        text[:start] + text[text.index("```\n", start + 3) + 4 :], "utf-8"
+    )  # a lost cell: C001
+    book = build_book(load_project(project), SiteOptions(languages=("en", "tr")))
+    turkish = next(s for s in book.languages if s.language == "tr")
+    page = next(p for p in turkish.pages if p.kind == "chapter")
+    assert page.markdown.startswith('!!! danger "Çeviri durumu"') and "1 sorun var" in page.markdown
+    untouched = next(
+        p for p in next(s for s in book.languages if s.language == "en").pages if p.kind == "chapter"
+    )
+    assert "!!! danger" not in untouched.markdown

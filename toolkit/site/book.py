@@ -428,12 +428,18 @@ def _banner(
     found = findings.get((entry.edition, entry.chapter), [])
     stale = _places(found, STALE_CODES)
     untranslated = _places(found, UNTRANSLATED_CODES)
-    if not stale and not untranslated:
-        return ""
+    errors = sum(max(len(f.items), 1) for f in found if f.severity == "error")
     depth = entry.chapter.count("/") + 1
     link = "../" * (depth - 1) + f"status.md#{_status_anchor(entry.chapter)}"
-    text = words.stale.format(stale=stale, untranslated=untranslated)
-    return f'!!! warning "{words.status_title}"\n\n    {text} [{words.stale_link}]({link})\n\n'
+    banners = []
+    if errors:  # broken equations, lost sections: said first, as a danger
+        banners.append(
+            f'!!! danger "{words.status_title}"\n\n    {words.broken.format(errors=errors)} [{words.stale_link}]({link})\n\n'
+        )
+    if stale or untranslated:
+        text = words.stale.format(stale=stale, untranslated=untranslated)
+        banners.append(f'!!! warning "{words.status_title}"\n\n    {text} [{words.stale_link}]({link})\n\n')
+    return "".join(banners)
 
 
 def _relative(from_page: str, to_page: str) -> str:

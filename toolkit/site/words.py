@@ -19,6 +19,7 @@ class Words:
     name: str
     credit: str  # "{repository}": who translated the page, and the licence
     notebooks: str
+    broken: str  # "{errors}": the banner of a page whose translation has errors
     edit: str
     section: str
     chapter: str
