@@ -49,10 +49,10 @@ class ResultCache:
             digest.update(b"\0" + hashlib.sha256(path.read_bytes()).digest())
         return digest.hexdigest()
 
-    def labels(self, path: Path, compute: Callable[[], list[str]], kind: str = "labels") -> list[str]:
-        """The labels a file defines (``kind`` names what ``compute`` gives: a sorted set or
-        the labels in order), cached by the file's content (and the toolkit's)."""
-        key = self.key([kind], [path])
+    def labels(self, path: Path, compute: Callable[[], list[str]]) -> list[str]:
+        """The labels a file defines, in document order, cached by the file's content (and
+        the toolkit's)."""
+        key = self.key(["ordered-labels"], [path])
         entry = self.directory.parent / "labels" / key[:2] / f"{key}.json"
         try:
             stored = json.loads(entry.read_text("utf-8"))

@@ -187,7 +187,7 @@ def ordered_labels(store: ChapterStore, cache: ResultCache | None = None) -> Cal
 
     if cache is None:
         return compute
-    return lambda path: cache.labels(path, lambda: compute(path), kind="ordered-labels")
+    return lambda path: cache.labels(path, lambda: compute(path))
 
 
 def file_basis(
@@ -278,18 +278,12 @@ def project_jobs(
 def book_labels_for(
     jobs: list[ChapterJob], store: ChapterStore, cache: ResultCache | None = None
 ) -> dict[str, frozenset[str]]:
-    """Per edition: labels defined anywhere in its chapters or in the English sources."""
-
-    from toolkit.checks.labels import defined_labels
-
-    def labels_of(path: Path) -> set[str]:
-        if cache is None:
-            return defined_labels(store.get(path))
-        return set(cache.labels(path, lambda: sorted(defined_labels(store.get(path)))))
-
+    """Per edition: labels defined anywhere in its chapters or in the English sources (read
+    through the same cached label lists ``project_jobs`` uses to map chapters)."""
+    labels_of = ordered_labels(store, cache)
     english: set[str] = set()
     for path in sorted({*(j.basis for j in jobs if j.basis), *(j.today for j in jobs if j.today)}):
-        english |= labels_of(path)
+        english.update(labels_of(path))
     per_edition: dict[str, set[str]] = {}
     for job in jobs:
         per_edition.setdefault(job.edition, set(english)).update(labels_of(job.translation))
