@@ -210,7 +210,8 @@ def inline_code_lost(context: CheckContext) -> Iterable[Finding]:
     Why: identifiers in backticks are code, not words, and must survive translation.
     """
     for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
-        lost = missing(tuple(set(en.code_spans)), tuple(set(tr.code_spans)))
+        # in the order English has them: a set would order them by hash, differently each run
+        lost = missing(tuple(dict.fromkeys(en.code_spans)), tuple(dict.fromkeys(tr.code_spans)))
         if lost:
             yield context.finding(
                 "I001", tr_unit, f"inline code lost: {', '.join('`' + c + '`' for c in lost[:5])}"
