@@ -3,7 +3,7 @@
 #                whole book (English and every edition, locked by hash), run the main job:
 #                check-alignment and the site on the whole book, run-cells on what fits in minutes
 #   make test    lint, type-check and run the whole test suite (.ci/run calls this)
-#   make run-book  run-cells on the whole book (hours on a CPU)
+#   make run-book  run-cells on the whole book in every framework (hours on a CPU)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -11,8 +11,13 @@ STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
 .PHONY: setup test sources envs system lint typecheck bench clean run-book
 
-# run-cells in `make setup`: the seed chapter in every edition (three kernels, a minute)
-QUICK_CELLS := $(wildcard translations/*/chapter_computational-performance/hybridize.md)
+# run-cells in `make setup`: the seed chapter and the first chapter with code in every edition,
+# with each revision's own d2l library, in all four frameworks (a few minutes)
+QUICK_CELLS := $(wildcard translations/*/chapter_computational-performance/hybridize.md \
+                          translations/*/chapter_preliminaries/ndarray.md)
+# These machines have no network: d2l's dataset downloads are turned off and the cells that need
+# one are reported as "needs data". With network, `make run-book DOWNLOADS=--downloads`.
+DOWNLOADS ?= --no-downloads
 
 setup: sources envs system
 	@echo "== check-alignment (all editions) =="
@@ -21,16 +26,17 @@ setup: sources envs system
 	 if [ $$status -gt 1 ]; then exit $$status; fi; \
 	 echo "(exit $$status: 0 = no errors, 1 = errors reported above; HTML report: build/check-alignment.html)"
 	@echo "== run-cells (the seed chapter, all frameworks, all editions; the whole book: make run-book) =="
-	@$(BIN)/toolkit run-cells $(QUICK_CELLS); status=$$?; \
+	@$(BIN)/toolkit run-cells $(DOWNLOADS) $(QUICK_CELLS); status=$$?; \
 	 if [ $$status -gt 1 ]; then exit $$status; fi; \
 	 echo "(exit $$status: 0 = every cell ran, 1 = failures listed above; outputs: build/cells/)"
 	@echo "== site (all languages, never executes code) =="
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 	@echo "site built in site/; to browse it: . .venv/bin/activate && mkdocs serve"
 
-# every chapter of every edition in every framework: hours on a CPU (a GPU or --ray helps)
+# every chapter of every edition in every framework: hours on a CPU (a GPU, --ray ADDRESS or
+# --shard I/N on several machines helps); the outputs are cached, so an interrupted run resumes
 run-book: sources envs
-	$(BIN)/toolkit run-cells
+	$(BIN)/toolkit run-cells $(DOWNLOADS) $(RUN_BOOK_FLAGS)
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -121,8 +121,10 @@ def make_seed_project(destination: Path) -> Path:
     )
     wanted = [ROOT / "source_en" / "LOCK.toml", *sorted((ROOT / "source_en").glob("*.files.lock"))]
     wanted += sorted((ROOT / "source_en").glob(f"*/{SEED_CHAPTER}"))
+    wanted += sorted((ROOT / "source_en").glob("*/d2l/*.py"))  # the book's own d2l libraries
     for edition in sorted(p for p in (ROOT / "translations").iterdir() if p.is_dir()):
         wanted += [edition / "edition.toml", edition / "files.lock", edition / SEED_CHAPTER]
+        wanted += sorted((edition / "d2l").glob("*.py"))
         wanted.append(edition / SEED_CHAPTER.replace(".md", "_origin.md"))
     for source in wanted:
         if source.is_file():

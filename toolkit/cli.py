@@ -6,6 +6,7 @@ A user mistake prints ``toolkit: error: ...`` and never a traceback.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from collections.abc import Iterator
@@ -384,7 +385,7 @@ def _emit(result: RunResult, output_format: str, output: Path | None, verbose: b
         click.echo(f"report written to {output}", err=True)
 
 
-FRAMEWORK_NAMES = ("mxnet", "pytorch", "tensorflow")
+FRAMEWORK_NAMES = ("mxnet", "pytorch", "tensorflow", "jax")
 framework_option = click.option(
     "--framework",
     "-f",
@@ -448,6 +449,31 @@ def envs_command(frameworks: tuple[str, ...], rebuild: bool) -> None:
     help="Also execute translated cells whose code differs from English.",
 )
 @click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The dataset cache kernels see as d2l's ../data (default: [tool.toolkit] data_dir, "
+    "$TOOLKIT_DATA_DIR, else ~/.cache/d2l-i18n-toolkit/data).",
+)
+@click.option(
+    "--downloads/--no-downloads",
+    default=None,
+    help="Let d2l download datasets (default: [tool.toolkit] downloads, true). Without, a cell "
+    "that needs a file the cache lacks is reported as 'needs data' and nothing leaves the machine.",
+)
+@click.option(
+    "--shard",
+    metavar="I/N",
+    help="Run only shard I of N (chapters split by a stable hash; every edition of a chapter "
+    "in the same shard), e.g. for a CI matrix.",
+)
+@click.option(
+    "--ray",
+    "ray_address",
+    metavar="ADDRESS",
+    help="Run the programs as tasks on the Ray cluster at ADDRESS (e.g. 10.0.0.5:6379, or "
+    "[tool.toolkit] ray); each asks for a GPU when its framework uses one.",
+)
+@click.option(
     "--format", "output_format", type=click.Choice(("text", "json")), default="text", show_default=True
 )
 def run_cells_command(
@@ -457,6 +483,10 @@ def run_cells_command(
     jobs: int | None,
     timeout: float | None,
     trust_translations: bool,
+    data_dir: Path | None,
+    downloads: bool | None,
+    shard: str | None,
+    ray_address: str | None,
     output_format: str,
 ) -> None:
     """Execute the shared code once per framework and give every edition its outputs.
@@ -464,7 +494,10 @@ def run_cells_command(
     \b
     For each chapter and framework, the English cells of that tab plus the `#@tab all`
     cells run in order in one kernel of the framework's environment, in a fresh working
-    directory. A translated cell whose code matches English (comments and docstrings aside)
+    directory beside the dataset cache (d2l's ../data), with the book's own d2l library of
+    the revision the cells come from: today's English for en, id and ko-partrita, each
+    file's x_origin.md (and the edition's d2l/) for ko, tr and vi. `#@save` code that the
+    library defines otherwise is reported. A translated cell whose code matches English (comments and docstrings aside)
     shares its output; one whose code differs is reported and not executed unless
     --trust-translations. Results are cached by the code, the environment and the device:
     a second run with nothing changed starts no kernel.
@@ -479,9 +512,16 @@ def run_cells_command(
         for path in paths:
             if not path.exists():
                 raise click.BadParameter(f"{path}: no such file or directory", param_hint="PATHS")
+        shard_of = _parse_shard(shard) if shard else None
         sources = project_sources(config, paths)
         selected = frameworks or FRAMEWORK_NAMES
         store = ChapterStore(config.root)
+        config = dataclasses.replace(
+            config,
+            data_dir=data_dir.resolve() if data_dir else config.data_dir,
+            downloads=config.downloads if downloads is None else downloads,
+            ray=ray_address or config.ray,
+        )
         report = _run_cells_with_progress(
             sources,
             store,
@@ -491,9 +531,17 @@ def run_cells_command(
             jobs or os.cpu_count() or 1,
             trust_translations,
             gpu,
+            shard_of,
         )
-        _emit_run_report(report, selected, output_format)
+        _emit_run_report(report, selected, output_format, config.root)
         sys.exit(exit_code(report))
+
+
+def _parse_shard(text: str) -> tuple[int, int]:
+    index, _, count = text.partition("/")
+    if not (index.isdigit() and count.isdigit() and 1 <= int(index) <= int(count)):
+        raise click.BadParameter(f"{text!r}: expected I/N with 1 <= I <= N, e.g. 2/4", param_hint="--shard")
+    return int(index), int(count)
 
 
 def _run_cells_with_progress(
@@ -505,13 +553,16 @@ def _run_cells_with_progress(
     jobs: int,
     trust: bool,
     gpu: bool,
+    shard: tuple[int, int] | None = None,
 ) -> RunReport:
     """Run with a rich progress bar per framework (on a terminal) or a line per program (in CI)."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
+    from toolkit.execute.cluster import ClusterError
     from toolkit.execute.devices import probe_devices
     from toolkit.execute.environments import find_environment
+    from toolkit.execute.library import LibraryIndex
     from toolkit.execute.runner import Planned, run_cells
     from toolkit.execute.summary import gpu_problem
 
@@ -546,34 +597,54 @@ def _run_cells_with_progress(
         elif kind == "cell":
             progress.update(task, advance=1)
 
+    today = load_lock(config.source_dir / "LOCK.toml").today.id
+    libraries = LibraryIndex(config.root, config.source_dir, config.translations_dir, today)
     with progress:
-        return run_cells(
-            sources,
-            store.get,
-            frameworks,
-            config.cache_dir,
-            config.build_dir / "cells",
-            timeout,
-            jobs,
-            trust,
-            environments=environments,
-            on_event=on_event,
-            max_output_bytes=config.max_output_bytes,
-        )
+        try:
+            return run_cells(
+                sources,
+                store.get,
+                frameworks,
+                config.cache_dir,
+                config.build_dir / "cells",
+                timeout,
+                jobs,
+                trust,
+                environments=environments,
+                on_event=on_event,
+                max_output_bytes=config.max_output_bytes,
+                libraries=libraries,
+                data_dir=config.data_dir,
+                downloads=config.downloads,
+                shard=shard,
+                ray_address=config.ray,
+            )
+        except ClusterError as error:
+            raise ConfigError(str(error)) from error
 
 
-def _emit_run_report(report: RunReport, frameworks: tuple[str, ...], output_format: str) -> None:
+def _emit_run_report(
+    report: RunReport, frameworks: tuple[str, ...], output_format: str, root: Path | None = None
+) -> None:
     import json
 
     from rich.console import Console
     from rich.table import Table
 
-    from toolkit.execute.summary import failures, matrix_cell, matrix_rows, report_json
+    from toolkit.execute.summary import (
+        failures,
+        matrix_cell,
+        matrix_rows,
+        report_json,
+        save_difference_lines,
+        served_pages,
+        status_counts,
+    )
 
     if output_format == "json":
         click.echo(json.dumps(report_json(report), indent=2, ensure_ascii=False))
         return
-    for failure in failures(report):
+    for failure in failures(report, root):
         click.echo(failure.headline())
         for place in failure.shown_at:
             click.echo(f"    shown at {place}")
@@ -588,6 +659,12 @@ def _emit_run_report(report: RunReport, frameworks: tuple[str, ...], output_form
     for framework, env in report.environments.items():
         if not env.ready:
             click.echo(f"{framework}: skipped: {env.reason}")
+    for difference in save_difference_lines(report, root):
+        click.echo(difference)
+    for edition, chapter, framework in report.no_library:
+        click.echo(
+            f"{edition}/{chapter}: {framework}: no d2l library for its revision; cells ran without one"
+        )
     devices = Table(title="devices")
     for column in ("framework", "device", "what the framework sees"):
         devices.add_column(column)
@@ -603,9 +680,12 @@ def _emit_run_report(report: RunReport, frameworks: tuple[str, ...], output_form
     console = Console(width=160)
     console.print(devices)
     console.print(matrix)
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(status_counts(report).items()))
     click.echo(
-        f"{report.executions} kernel execution(s), {len(report.planned)} distinct program(s), "
-        f"{report.seconds:.1f}s"
+        f"{report.executions} kernel execution(s), {len(report.planned)} distinct program(s) ({counts}) "
+        f"serving {served_pages(report)} chapter × framework page(s) of "
+        f"{len({e for e, _ in report.manifests})} edition(s); "
+        f"{len(save_difference_lines(report))} #@save difference(s) from the library; {report.seconds:.1f}s"
     )
 
 

@@ -29,6 +29,10 @@ class ProjectConfig:
     cell_timeout: float
     po_dir: Path
     max_output_bytes: int = 1_000_000
+    # the dataset cache kernels see as d2l's ``../data`` (persistent, shared by every run)
+    data_dir: Path = Path.home() / ".cache" / "d2l-i18n-toolkit" / "data"
+    downloads: bool = True  # may d2l download datasets? (off: they are "needs data")
+    ray: str = ""  # a Ray cluster's address for run-cells ("" = the local pool)
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,9 @@ PROJECT_KEYS = {
     "build",
     "po",
     "max_output_bytes",
+    "data_dir",
+    "downloads",
+    "ray",
 }
 PATH_KEYS = ("source", "translations", "shared", "cache", "build", "po")
 EDITION_KEYS = {"language", "name", "repository", "commit", "basis", "tabs"}
@@ -198,7 +205,26 @@ def load_project(root: Path) -> ProjectConfig:
                 integer=True,
             )
         ),
+        data_dir=_data_dir(where, root, table),
+        downloads=_boolean(where, "downloads", table.get("downloads", True)),
+        ray=_string(where, "ray", table["ray"]) if "ray" in table else "",
     )
+
+
+def _data_dir(where: str, root: Path, table: dict[str, Any]) -> Path:
+    """``$TOOLKIT_DATA_DIR``, else ``data_dir`` (relative to the project), else the user's cache."""
+    configured = os.environ.get("TOOLKIT_DATA_DIR") or (
+        _string(where, "data_dir", table["data_dir"]) if "data_dir" in table else ""
+    )
+    if not configured:
+        return Path.home() / ".cache" / "d2l-i18n-toolkit" / "data"
+    return (root / Path(configured).expanduser()).resolve()
+
+
+def _boolean(where: str, key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: {key} must be true or false, not {value!r}")
+    return value
 
 
 def load_edition(directory: Path) -> Edition:

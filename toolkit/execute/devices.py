@@ -31,6 +31,11 @@ PROBES = {
         "print(json.dumps({'gpus': len(g), 'names': [d.name for d in g],"
         " 'detail': f'tensorflow {tf.__version__}, list_physical_devices(\"GPU\") = {len(g)} device(s)'}))"
     ),
+    "jax": (
+        "import jax, json; g = [d for d in jax.devices() if d.platform == 'gpu'];"
+        "print(json.dumps({'gpus': len(g), 'names': [str(d) for d in g],"
+        " 'detail': f'jax {jax.__version__}, default backend {jax.default_backend()}'}))"
+    ),
     "mxnet": (
         "import mxnet as mx, json\n"
         "try:\n    n = mx.context.num_gpus()\nexcept Exception as e:\n    n = 0\n"

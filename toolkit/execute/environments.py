@@ -1,8 +1,11 @@
 """One isolated Python environment per framework, built from pinned requirement files.
 
 Invariants:
+- An environment holds a framework and what the book's ``d2l`` library imports, never a
+  ``d2l`` package: run-cells puts the library of each program's English revision on the
+  kernel's path (``toolkit.execute.library``).
 - An environment lives in ``<root>/<framework>-<requirements hash>``; cached outputs are keyed
-  by its lock hash, which also covers the toolkit's ``d2l`` compatibility module; ``<root>`` is outside the
+  by its lock hash (with the library's own hash, per program); ``<root>`` is outside the
   checkout (``$TOOLKIT_ENV_DIR``, default ``~/.cache/d2l-i18n-toolkit/envs``), so a fresh clone
   (CI) reuses what an earlier run built instead of downloading the frameworks again.
 - It is ready only when ``ready.json`` exists, written last, after a check that the framework
@@ -27,9 +30,37 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REQUIREMENTS = HERE / "requirements"
-COMPAT = HERE / "compat"  # holds the `d2l` compatibility package
-IMPORT_NAMES = {"mxnet": "mxnet", "pytorch": "torch", "tensorflow": "tensorflow"}
-USES_COMPAT_D2L = {"pytorch", "tensorflow"}
+IMPORT_NAMES = {"mxnet": "mxnet", "pytorch": "torch", "tensorflow": "tensorflow", "jax": "jax"}
+# What the book's d2l/<framework>.py imports besides the standard library: an environment is
+# ready only when all of it imports (with ipykernel, which runs the cells).
+LIBRARY_IMPORTS = {
+    "mxnet": ("mxnet", "pandas", "requests", "IPython", "matplotlib_inline"),
+    "pytorch": (
+        "torch",
+        "torchvision",
+        "PIL",
+        "scipy.spatial",
+        "pandas",
+        "requests",
+        "IPython",
+        "matplotlib_inline",
+    ),
+    "tensorflow": ("tensorflow", "tf_keras", "pandas", "requests", "IPython", "matplotlib_inline"),
+    "jax": (
+        "jax",
+        "flax",
+        "optax",
+        "tensorflow",
+        "tensorflow_datasets",
+        "pandas",
+        "requests",
+        "IPython",
+        "matplotlib_inline",
+    ),
+}
+# Set in every kernel of the framework: d2l's TensorFlow code is Keras 2 (tf-keras under TF
+# 2.21). The JAX environment's TensorFlow 2.15 (for tensorflow_datasets) still has Keras 2.
+FRAMEWORK_ENV = {"tensorflow": {"TF_USE_LEGACY_KERAS": "1"}}
 
 
 @dataclass(frozen=True)
@@ -57,6 +88,7 @@ class Environment:
                 env[name] = str(threads)
             env["TF_NUM_INTRAOP_THREADS"] = str(threads)
             env["TF_NUM_INTEROP_THREADS"] = str(threads)
+        env.update(FRAMEWORK_ENV.get(self.framework, {}))
         if self.extra_path:
             env["PYTHONPATH"] = os.pathsep.join(
                 [*map(str, self.extra_path), env.get("PYTHONPATH", "")]
@@ -72,22 +104,21 @@ def environment_root() -> Path:
     return Path(configured) if configured else Path.home() / ".cache" / "d2l-i18n-toolkit" / "envs"
 
 
+NO_DEPS = REQUIREMENTS / "no-deps.txt"  # installed with --no-deps into every environment
+
+
 def requirements_hash(framework: str) -> str:
     """Names the environment's directory: what is installed in it."""
-    return hashlib.sha256((REQUIREMENTS / f"{framework}.txt").read_bytes()).hexdigest()[:16]
-
-
-def _with_compat(digest: hashlib._Hash, framework: str) -> str:
-    """Add the d2l compatibility module (what the kernel imports as ``d2l``) to a digest."""
-    if framework in USES_COMPAT_D2L:
-        for path in sorted(COMPAT.rglob("*.py")):
-            digest.update(path.read_bytes())
+    digest = hashlib.sha256((REQUIREMENTS / f"{framework}.txt").read_bytes())
+    digest.update(NO_DEPS.read_bytes())
     return digest.hexdigest()[:16]
 
 
 def lock_hash(framework: str) -> str:
-    """Keys cached outputs: what is installed plus the d2l module put on the kernel's path."""
-    return _with_compat(hashlib.sha256((REQUIREMENTS / f"{framework}.txt").read_bytes()), framework)
+    """Keys cached outputs: what is installed, and the variables every kernel gets."""
+    digest = hashlib.sha256(requirements_hash(framework).encode())
+    digest.update(json.dumps(FRAMEWORK_ENV.get(framework, {}), sort_keys=True).encode())
+    return digest.hexdigest()[:16]
 
 
 def _override(framework: str) -> Environment | None:
@@ -99,8 +130,7 @@ def _override(framework: str) -> Environment | None:
         return Environment(
             framework, None, "", False, f"TOOLKIT_PYTHON_{framework.upper()}={python} does not exist"
         )
-    extra = (COMPAT,) if framework in USES_COMPAT_D2L else ()
-    probe = _import_check(path, framework, extra)
+    probe = _import_check(path, framework)
     if probe is not None:
         return Environment(framework, path, "", False, probe)
     versions = subprocess.run(
@@ -112,17 +142,16 @@ def _override(framework: str) -> Environment | None:
         capture_output=True,
         text=True,
     ).stdout.strip()
-    digest = _with_compat(hashlib.sha256(f"{path}\0{versions}".encode()), framework)
-    return Environment(framework, path, digest, True, extra_path=extra)
+    digest = hashlib.sha256(f"{path}\0{versions}".encode())
+    digest.update(json.dumps(FRAMEWORK_ENV.get(framework, {}), sort_keys=True).encode())
+    return Environment(framework, path, digest.hexdigest()[:16], True)
 
 
-def _import_check(python: Path, framework: str, extra: tuple[Path, ...]) -> str | None:
-    """None when the framework, ipykernel and ``from d2l import <fw>`` import; else why not."""
-    d2l_name = {"mxnet": "mxnet", "pytorch": "torch", "tensorflow": "tensorflow"}[framework]
-    code = f"import {IMPORT_NAMES[framework]}, ipykernel; from d2l import {d2l_name} as d2l"
+def _import_check(python: Path, framework: str) -> str | None:
+    """None when the framework, ipykernel and what the d2l library imports import; else why not."""
+    code = f"import {', '.join(LIBRARY_IMPORTS[framework])}, ipykernel, d2lbook.tab"
     env = dict(os.environ)
-    if extra:
-        env["PYTHONPATH"] = os.pathsep.join(map(str, extra))
+    env.update(FRAMEWORK_ENV.get(framework, {}))
     try:
         result = subprocess.run(
             [str(python), "-c", code], capture_output=True, text=True, env=env, timeout=300
@@ -143,9 +172,8 @@ def find_environment(framework: str) -> Environment:
     digest = lock_hash(framework)
     directory = environment_root() / f"{framework}-{requirements_hash(framework)}"
     python = directory / "bin" / "python"
-    extra = (COMPAT,) if framework in USES_COMPAT_D2L else ()
     if (directory / "ready.json").is_file() and python.exists():
-        return Environment(framework, python, digest, True, extra_path=extra)
+        return Environment(framework, python, digest, True)
     failed = directory / "failed.json"
     if failed.is_file():
         reason = json.loads(failed.read_text("utf-8")).get("reason", "the build failed")
@@ -179,6 +207,16 @@ def build_environment(framework: str, log: Path | None = None, rebuild: bool = F
             "-r",
             str(REQUIREMENTS / f"{framework}.txt"),
         ],
+        [
+            str(directory / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "-r",
+            str(NO_DEPS),
+        ],
     ]
     with log.open("a", encoding="utf-8") as out:
         for step in steps:
@@ -189,8 +227,7 @@ def build_environment(framework: str, log: Path | None = None, rebuild: bool = F
                 reason = f"`{' '.join(step[-3:])}` exited {result.returncode} (log: {log})"
                 (directory / "failed.json").write_text(json.dumps({"reason": reason}), "utf-8")
                 return Environment(framework, None, digest, False, f"environment build failed: {reason}")
-    extra = (COMPAT,) if framework in USES_COMPAT_D2L else ()
-    problem = _import_check(directory / "bin" / "python", framework, extra)
+    problem = _import_check(directory / "bin" / "python", framework)
     if problem is not None:
         (directory / "failed.json").write_text(json.dumps({"reason": problem}), "utf-8")
         return Environment(framework, None, digest, False, f"environment build failed: {problem}")

@@ -6,6 +6,13 @@ Invariants:
 - A cell that runs past its timeout is interrupted (the kernel lives on and the next cell
   runs); a kernel that dies (segfault, ``os._exit``, out of memory) ends the program: the cell
   is ``crashed`` and the rest ``not-run``. Neither raises.
+- The kernel's working directory is ``<scratch>/work`` beside ``<scratch>/data``, a link to the
+  persistent dataset cache, so d2l's ``../data`` is that cache and what one run downloads the
+  next reuses; the program's ``d2l`` library is written to ``<scratch>/lib`` and put first on
+  the kernel's path. With downloads off, every HTTP(S) request goes to a closed local port
+  (``127.0.0.1:9``) and fails at once: no traffic leaves the machine.
+- A cell that fails for want of a download is ``needs-data`` with the file and where d2l
+  fetches it from, not an ordinary error.
 - Outputs are nbformat output dicts (stream, execute_result, display_data with images, error
   with traceback), kept as they are for the site, up to ``max_output_bytes`` per cell: past
   that, text is cut with a visible note saying how much was left out, and larger images are
@@ -15,6 +22,7 @@ Invariants:
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
 import time
@@ -27,7 +35,7 @@ from typing import Any, Literal
 from toolkit.execute.environments import Environment
 from toolkit.execute.programs import Program
 
-CellStatus = Literal["ok", "error", "timeout", "crashed", "not-run"]
+CellStatus = Literal["ok", "error", "timeout", "crashed", "not-run", "needs-data"]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 TIMEOUT_ERROR = "CellTimeoutError"
 
@@ -97,6 +105,53 @@ def _error_of(outputs: list[dict[str, Any]]) -> tuple[str, str]:
 
 
 DEFAULT_MAX_OUTPUT_BYTES = 1_000_000
+# With downloads off, a kernel's HTTP clients (requests, urllib, tfds) talk to this closed port.
+CLOSED_PROXY = "http://127.0.0.1:9"
+OFFLINE_ENV = {
+    name: CLOSED_PROXY for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY")
+} | {"NO_PROXY": "", "no_proxy": "", "HF_HUB_OFFLINE": "1"}
+NETWORK_ERRORS = {
+    "ConnectionError",
+    "ProxyError",
+    "URLError",
+    "MaxRetryError",
+    "NewConnectionError",
+    "ConnectionRefusedError",
+    "gaierror",
+    "SSLError",
+    "RemoteDisconnected",
+    "DownloadError",
+}
+TRIED_MIRROR = re.compile(r"Error downloading (?P<file>\S+?):\s*Tried (?P<url>https?://\S+?),")
+DOWNLOADING = re.compile(
+    r"Downloading (?:(?P<file>\S+) from )?(?P<url>https?://\S+?)(?:\.\.\.)?$", re.MULTILINE
+)
+
+
+def needs_data(outputs: list[dict[str, Any]], error: str, traceback: str, downloads: bool) -> str | None:
+    """Why the cell failed, when it failed for want of a download; else None."""
+    ename = error.split(":", 1)[0]
+    text = "".join(_text_of(o.get("text", "")) for o in outputs if o.get("output_type") == "stream")
+    network = (
+        ename in NETWORK_ERRORS
+        or "Error downloading" in error
+        or "urlopen error" in text + traceback
+        or "Max retries exceeded" in traceback
+    )
+    if not network:
+        return None
+    where = "no network" if downloads else "downloads are off (run-cells --downloads to allow them)"
+    found = DOWNLOADING.search(text)
+    mirror = TRIED_MIRROR.search(error)  # torchvision: "Error downloading NAME:\nTried URL, got"
+    if mirror is not None:
+        url = mirror.group("url").rstrip("/") + "/" + mirror.group("file")
+    elif found is not None:
+        url = found.group("url")
+    else:
+        return f"needs a download; {where} ({error.splitlines()[0]})"
+    name = url.rstrip("/").rsplit("/", 1)[-1]
+    hub = "d2l's data hub" if "d2l-data" in url else url.split("/")[2]
+    return f"needs {name} from {hub} ({url}); {where}"
 
 
 def _truncation_note(shown: int, total: int) -> str:
@@ -155,6 +210,8 @@ def run_program(
     on_cell: Callable[[CellResult], None] | None = None,
     threads: int | None = None,
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES,
+    data_dir: Path | None = None,
+    downloads: bool = True,
 ) -> ProgramRun:
     import nbformat
     from jupyter_client.kernelspec import KernelSpecManager
@@ -167,12 +224,27 @@ def run_program(
     started = time.monotonic()
     # nbformat's constructors are untyped
     notebook = nbformat.v4.new_notebook()  # type: ignore[no-untyped-call]
-    notebook.cells = [nbformat.v4.new_code_cell(cell.code) for cell in program.cells]  # type: ignore[no-untyped-call]
+    # cell 0 is the unseen set-up (d2lbook's tab selection); the program's cells follow
+    notebook.cells = [nbformat.v4.new_code_cell(program.setup or "pass")] + [  # type: ignore[no-untyped-call]
+        nbformat.v4.new_code_cell(cell.code)  # type: ignore[no-untyped-call]
+        for cell in program.cells
+    ]
     results: list[CellResult] = []
     with tempfile.TemporaryDirectory(prefix="toolkit-kernel-") as scratch:
         root = Path(scratch)
         workdir = root / "work"
         workdir.mkdir()
+        if data_dir is not None:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            (root / "data").symlink_to(data_dir.resolve(), target_is_directory=True)
+        kernel_env = env.kernel_env(threads)
+        if program.library is not None:
+            library_path = program.library.write(root / "lib")
+            kernel_env["PYTHONPATH"] = os.pathsep.join(
+                [str(library_path), kernel_env.get("PYTHONPATH", "")]
+            ).rstrip(os.pathsep)
+        if not downloads:
+            kernel_env.update(OFFLINE_ENV)
         name = _kernel_spec_dir(env, root)
         # async: nbclient polls "is the kernel alive?" on its event loop, which a blocking
         # client would stall forever after a crash
@@ -192,10 +264,15 @@ def run_program(
         # not to our terminal; its tail explains a crash.
         kernel_log = (root / "kernel.log").open("wb")
         try:
-            with client.setup_kernel(
-                cwd=str(workdir), env=env.kernel_env(threads), stdout=kernel_log, stderr=kernel_log
-            ):
-                for index, cell in enumerate(program.cells):
+            with client.setup_kernel(cwd=str(workdir), env=kernel_env, stdout=kernel_log, stderr=kernel_log):
+                client.timeout = 300
+                setup = client.execute_cell(notebook.cells[0], 0)
+                setup_error, _ = _error_of([dict(o) for o in setup.get("outputs", [])])
+                if setup_error:
+                    return ProgramRun(
+                        (), time.monotonic() - started, problem=f"the set-up cell failed: {setup_error}"
+                    )
+                for index, cell in enumerate(program.cells, start=1):
                     timeout = cell.timeout or program.timeout or default_timeout
                     client.timeout = int(timeout)
                     client.error_on_timeout = {
@@ -239,6 +316,9 @@ def run_program(
                         outputs = [o for o in outputs if o.get("ename") != TIMEOUT_ERROR]
                     elif error:
                         status = "error"
+                        missing = needs_data(outputs, error, traceback, downloads)
+                        if missing is not None:
+                            status, error = "needs-data", missing
                     result = CellResult(cell.line, status, tuple(outputs), elapsed, error, traceback)
                     results.append(result)
                     if on_cell:

@@ -4,10 +4,13 @@ Pure functions over the parsed model; no kernels here.
 
 Invariants:
 - A ``Program`` is the English cells of one framework (its tab's cells plus ``#@tab all``
-  cells, in order). Its ``key`` hashes the *normalised* code of the sequence (comments and
-  docstrings do not count), the framework, the environment's lock hash and the device kind,
-  so editing prose or a comment never re-runs anything, and two English revisions whose
-  cells are the same code share one execution.
+  cells, in order), without d2lbook's set-up cell, run after a ``setup`` cell that selects the
+  framework the way d2lbook's build does (``tab.selected('mxnet')`` in the book's cells), with
+  the book's own ``d2l`` library of its revision (``library``). Its ``key`` hashes the
+  *normalised* code of the sequence (comments and docstrings do not count), the framework,
+  the set-up, the library's digest, the environment's lock hash and the device kind, so editing
+  prose or a comment never re-runs anything, and two English revisions whose cells are the
+  same code with the same library share one execution.
 - A translated cell shares the output of the English cell it is aligned with when its
   normalised code and resolved tabs are equal. Otherwise it is *not executed* unless the
   translation is trusted, in which case the translation's own program (English cells with
@@ -21,10 +24,16 @@ import json
 from dataclasses import dataclass
 
 from toolkit.align import align_chapters
-from toolkit.code import ALL_TABS, normalise_code, resolved_tabs
+from toolkit.code import ALL_TABS, is_tooling_cell, normalise_code, resolved_tabs
+from toolkit.execute.library import Library
 from toolkit.model import Chapter, CodeCell, HtmlBlock, iter_blocks
 
-FRAMEWORKS = ("mxnet", "pytorch", "tensorflow")
+FRAMEWORKS = ("mxnet", "pytorch", "tensorflow", "jax")
+
+
+def setup_code(framework: str) -> str:
+    """What runs before a program's cells, unseen: d2lbook's tab selection for the framework."""
+    return f"%load_ext d2lbook.tab\ntab.select_tab({framework!r})"
 
 
 @dataclass(frozen=True)
@@ -41,9 +50,14 @@ class Program:
     framework: str
     cells: tuple[ProgramCell, ...]
     timeout: float | None  # a per-chapter `<!-- toolkit: timeout S -->`, else None
+    library: Library | None = None  # the book's d2l library the cells import
+    setup: str = ""  # run first, output not kept
 
     def code_fingerprint(self) -> str:
         digest = hashlib.sha256(self.framework.encode())
+        digest.update(
+            b"\0" + self.setup.encode() + b"\0" + (self.library.digest if self.library else "").encode()
+        )
         for cell in self.cells:
             digest.update(b"\0" + normalise_code(cell.code).encode("utf-8", "surrogateescape"))
         return digest.hexdigest()
@@ -75,7 +89,7 @@ def chapter_timeout(chapter: Chapter) -> float | None:
 def executable_cells(chapter: Chapter, tabs: tuple[str, ...], framework: str) -> list[CodeCell]:
     cells = []
     for block, _ in iter_blocks(chapter.blocks):
-        if isinstance(block, CodeCell) and block.executable:
+        if isinstance(block, CodeCell) and block.executable and not is_tooling_cell(block.code):
             belongs = resolved_tabs(block, tabs)
             if framework in belongs or ALL_TABS in belongs:
                 cells.append(block)
@@ -83,7 +97,11 @@ def executable_cells(chapter: Chapter, tabs: tuple[str, ...], framework: str) ->
 
 
 def chapter_program(
-    chapter: Chapter, chapter_name: str, tabs: tuple[str, ...], framework: str
+    chapter: Chapter,
+    chapter_name: str,
+    tabs: tuple[str, ...],
+    framework: str,
+    library: Library | None = None,
 ) -> Program | None:
     """The English program of one framework, or None when the chapter has no cell for it."""
     cells = executable_cells(chapter, tabs, framework)
@@ -95,6 +113,8 @@ def chapter_program(
         framework=framework,
         cells=tuple(ProgramCell(c.span.start, c.code, cell_timeout(c)) for c in cells),
         timeout=chapter_timeout(chapter),
+        library=library,
+        setup=setup_code(framework),
     )
 
 
@@ -129,7 +149,7 @@ def share_translation(
     for pair in alignment.pairs:
         tr = pair.tr.block if pair.tr is not None else None
         en = pair.en.block if pair.en is not None else None
-        if not (isinstance(tr, CodeCell) and tr.executable):
+        if not (isinstance(tr, CodeCell) and tr.executable) or is_tooling_cell(tr.code):
             continue
         belongs = resolved_tabs(tr, tabs)
         if framework not in belongs and ALL_TABS not in belongs:
@@ -155,4 +175,12 @@ def translated_program(
     cells = list(program.cells)
     for index, code in replacements:
         cells[index] = ProgramCell(cells[index].line, code, cells[index].timeout)
-    return Program(translation.path, program.chapter, program.framework, tuple(cells), program.timeout)
+    return Program(
+        translation.path,
+        program.chapter,
+        program.framework,
+        tuple(cells),
+        program.timeout,
+        program.library,
+        program.setup,
+    )

@@ -9,12 +9,21 @@ Invariants:
   next run redoes only what was unfinished.
 - A program whose cells failed is stored too (failure is a result), unless the kernel could
   not start (a set-up problem, retried next time).
+- What runs for whom: an edition shows the outputs of the code it displays, so each source's
+  program is built from its own basis (today's English for en, id and ko-partrita; the file's
+  ``x_origin.md`` for ko, tr and vi) with that basis's ``d2l`` library; equal programs (same
+  normalised code, framework, library, environment) still run once for every edition.
+- ``--shard i/n`` keeps the chapters whose stable hash falls in shard i, so every edition of a
+  chapter lands in the same shard and sharing across editions is kept.
+- With a Ray address the queued programs run as Ray tasks (``toolkit.execute.cluster``); the
+  driver alone writes the cache and the manifests, as with the local pool.
 - ``<project>/build/cells/<edition>/<chapter>.json`` lists, per translated cell and
   framework, its outputs or why it has none; the site reads these and never executes code.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -30,16 +39,26 @@ from toolkit.config import ProjectConfig
 from toolkit.execute.devices import Device, probe_devices
 from toolkit.execute.environments import Environment, find_environment
 from toolkit.execute.kernel import DEFAULT_MAX_OUTPUT_BYTES, CellResult, ProgramRun, run_program
+from toolkit.execute.library import LibraryIndex, SaveDifference, save_differences
 from toolkit.execute.programs import (
     Program,
     SharedCell,
     chapter_program,
+    executable_cells,
     share_translation,
     translated_program,
 )
 from toolkit.model import Chapter
 
-START_ORDER = ("tensorflow", "mxnet", "pytorch")
+START_ORDER = ("tensorflow", "jax", "mxnet", "pytorch")
+
+
+def in_shard(chapter: str, shard: tuple[int, int] | None) -> bool:
+    """Whether ``chapter`` belongs to shard ``(i, n)`` (1-based), by a hash stable across runs."""
+    if shard is None:
+        return True
+    index, count = shard
+    return int(hashlib.sha256(chapter.encode()).hexdigest()[:8], 16) % count == index - 1
 
 
 @dataclass(frozen=True)
@@ -95,6 +114,9 @@ class RunReport:
         default_factory=list
     )  # edition, chapter, line, framework
     paths: dict[tuple[str, str], Path] = field(default_factory=dict)  # (edition, chapter) -> file
+    # (English file, framework, library origin, difference): #@save code the library defines otherwise
+    save_differences: list[tuple[Path, str, str, SaveDifference]] = field(default_factory=list)
+    no_library: list[tuple[str, str, str]] = field(default_factory=list)  # edition, chapter, framework
 
     def status(self, edition: str, chapter: str, framework: str) -> str:
         manifest = self.manifests.get((edition, chapter), {})
@@ -120,6 +142,9 @@ def program_status(run: ProgramRun | None, skipped: str, cached: bool) -> str:
         return "not run"
     if run.problem:
         return "failed"
+    first_failure = next((c for c in run.cells if c.status != "ok"), None)
+    if first_failure is not None and first_failure.status == "needs-data":
+        return "needs data"
     if any(c.status in ("timeout",) for c in run.cells):
         return "timed out"
     if any(c.status in ("error", "crashed", "not-run") for c in run.cells):
@@ -139,8 +164,14 @@ def run_cells(
     environments: dict[str, Environment] | None = None,
     on_event: Callable[[str, str, Any], None] | None = None,
     max_output_bytes: int = DEFAULT_MAX_OUTPUT_BYTES,
+    libraries: LibraryIndex | None = None,
+    data_dir: Path | None = None,
+    downloads: bool = True,
+    shard: tuple[int, int] | None = None,
+    ray_address: str = "",
 ) -> RunReport:
     started = time.monotonic()
+    sources = [s for s in sources if in_shard(s.chapter, shard)]
     environments = environments or {fw: find_environment(fw) for fw in frameworks}
     devices = probe_devices(environments)
     plans: dict[str, Planned] = {}
@@ -154,14 +185,31 @@ def run_cells(
         entry.sources.append((edition, chapter))
         return key
 
+    compared: set[tuple[Path, str, str]] = set()
     for source in sources:
         report.paths[(source.edition, source.chapter)] = source.path
         english = parse(source.english_path)
         translation = parse(source.path)
         for framework in frameworks:
-            program = chapter_program(english, source.chapter, source.english_tabs, framework)
+            library = (
+                libraries.library_for(source.edition, source.english_path, framework) if libraries else None
+            )
+            program = chapter_program(english, source.chapter, source.english_tabs, framework, library)
             if program is None:
                 continue
+            if libraries is not None and library is None:
+                report.no_library.append((source.edition, source.chapter, framework))
+            if library is not None and (source.english_path, framework, library.digest) not in compared:
+                compared.add((source.english_path, framework, library.digest))
+                saved = [
+                    (c.span.start, c.code)
+                    for c in executable_cells(english, source.english_tabs, framework)
+                    if c.save
+                ]
+                report.save_differences.extend(
+                    (source.english_path, framework, library.origin, d)
+                    for d in save_differences(saved, library, framework)
+                )
             shared, replacements = share_translation(
                 english, source.english_tabs, translation, source.tabs, program
             )
@@ -214,25 +262,52 @@ def run_cells(
                 on_cell=cell_done,
                 threads=threads,
                 max_output_bytes=max_output_bytes,
+                data_dir=data_dir,
+                downloads=downloads,
             )
-            entry.run = run
-            if not run.problem:
-                write_json_atomic(
-                    cache_dir / "outputs" / f"{entry.key}.json",
-                    {
-                        "key": entry.key,
-                        "framework": framework,
-                        "chapter": entry.program.chapter,
-                        "device": devices[framework].kind,
-                        "seconds": run.seconds,
-                        "cells": [c.to_json() for c in run.cells],
-                    },
-                )
+            finished(entry, run)
+
+    def finished(entry: Planned, run: ProgramRun) -> None:
+        entry.run = run
+        if not run.problem:
+            framework = entry.program.framework
+            write_json_atomic(
+                cache_dir / "outputs" / f"{entry.key}.json",
+                {
+                    "key": entry.key,
+                    "framework": framework,
+                    "chapter": entry.program.chapter,
+                    "device": devices[framework].kind,
+                    "seconds": run.seconds,
+                    "cells": [c.to_json() for c in run.cells],
+                    "extra": run.extra,  # e.g. the Ray node that ran it
+                },
+            )
 
     report.executions = sum(len(q) for q in queue.values())
     workers = max(1, min(jobs, len(queue)))
     threads = max(1, (os.cpu_count() or 1) // workers)
-    if queue:
+    if queue and ray_address:
+        from toolkit.execute.cluster import run_on_ray
+
+        entries = [entry for fw in queue for entry in queue[fw]]
+
+        def job_done(index: int, run: ProgramRun) -> None:
+            if on_event:
+                on_event(entries[index].program.framework, "program", entries[index])
+            finished(entries[index], run)
+
+        run_on_ray(
+            ray_address,
+            [(entry.program, environments[entry.program.framework].lock_hash) for entry in entries],
+            gpu={fw: devices[fw].kind == "gpu" for fw in queue},
+            default_timeout=default_timeout,
+            max_output_bytes=max_output_bytes,
+            data_dir=data_dir,
+            downloads=downloads,
+            on_done=job_done,
+        )
+    elif queue:
         # the framework with the slowest start (TensorFlow) first, so it never waits for a worker
         order = sorted(queue, key=lambda fw: START_ORDER.index(fw) if fw in START_ORDER else 99)
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -245,12 +320,31 @@ def run_cells(
             run = entry.run or entry.cached
             status = program_status(run, entry.skipped, entry.run is None and entry.cached is not None)
             cells = []
+            # cells after a missing dataset fail for want of it, not for their own code
+            missing_from = next(
+                (i for i, c in enumerate(run.cells if run else ()) if c.status == "needs-data"), None
+            )
             for item in shared:
                 result = (
                     run.cells[item.index]
                     if run is not None and item.index is not None and item.index < len(run.cells)
                     else None
                 )
+                if (
+                    result is not None
+                    and missing_from is not None
+                    and item.index is not None
+                    and item.index > missing_from
+                    and result.status != "ok"
+                ):
+                    result = CellResult(
+                        result.line,
+                        "needs-data",
+                        result.outputs,
+                        result.seconds,
+                        result.error,
+                        result.traceback,
+                    )
                 cells.append(
                     {
                         "line": item.line,
@@ -266,7 +360,10 @@ def run_cells(
                         "reason": {
                             "differs": "code differs from English; not executed (use --trust-translations)",
                             "extra": "no English counterpart; not executed",
-                        }.get(item.status, entry.skipped),
+                        }.get(
+                            item.status,
+                            result.error if result and result.status == "needs-data" else entry.skipped,
+                        ),
                     }
                 )
             manifest["frameworks"][framework] = {

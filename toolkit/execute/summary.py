@@ -6,6 +6,7 @@ failures, untrusted cells, skipped environments and matrix cells.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,23 +51,50 @@ def gpu_problem(devices: dict[str, Device], environments: dict[str, Environment]
     return "--gpu needs a GPU for every framework:\n" + "\n".join(lines)
 
 
-def failures(report: RunReport) -> list[Failure]:
+def _relative(path: Path, root: Path | None) -> Path:
+    if root is not None:
+        with contextlib.suppress(ValueError):
+            return path.resolve().relative_to(root.resolve())
+    return path
+
+
+def failures(report: RunReport, root: Path | None = None) -> list[Failure]:
     """Every cell that failed, timed out, crashed its kernel or did not run after a crash,
     each with the places in the editions' files that show it."""
     found = []
     for entry in report.planned:
         run = entry.run or entry.cached
-        for index, cell in enumerate(run.cells if run else ()):
-            if cell.status in ("error", "timeout", "crashed", "not-run"):
+        cells = list(run.cells if run else ())
+        first = next((i for i, c in enumerate(cells) if c.status != "ok"), None)
+        if first is not None and cells[first].status == "needs-data":
+            # the cells after a missing dataset fail for that reason: name the download once
+            later = sum(1 for c in cells[first + 1 :] if c.status != "ok")
+            cell = cells[first]
+            if later:
+                cell = CellResult(
+                    cell.line,
+                    cell.status,
+                    cell.outputs,
+                    cell.seconds,
+                    f"{cell.error} ({later} later cell(s) failed for want of it)",
+                    cell.traceback,
+                )
+            cells = [*cells[:first], cell]
+        for index, cell in enumerate(cells):
+            if cell.status in ("error", "timeout", "crashed", "not-run", "needs-data"):
                 framework = entry.program.framework
                 places = tuple(
-                    f"{report.paths.get((edition, chapter), Path(edition, chapter))}:{shown['line']}"
+                    f"{_relative(report.paths.get((edition, chapter), Path(edition, chapter)), root)}:{shown['line']}"
                     for edition, chapter in entry.sources
                     if edition != "en"
                     for shown in _cells_of(report, edition, chapter, framework, entry.key)
                     if shown.get("index") == index
                 )
-                found.append(Failure(entry.program.path, cell.line, framework, cell, places))
+                found.append(
+                    Failure(
+                        str(_relative(Path(entry.program.path), root)), cell.line, framework, cell, places
+                    )
+                )
     return found
 
 
@@ -84,6 +112,33 @@ def exit_code(report: RunReport) -> int:
         return 2
     statuses = {report.status(e, c, fw) for (e, c) in report.manifests for fw in report.environments}
     return 1 if statuses & {"failed", "timed out"} else 0
+
+
+def save_difference_lines(report: RunReport, root: Path | None = None) -> list[str]:
+    """``path:line: framework #@save `name` differs from d2l/torch.py:LINE (origin)``, sorted."""
+    lines = []
+    for path, framework, origin, difference in report.save_differences:
+        lines.append(
+            f"{_relative(path, root)}:{difference.line}: {framework} #@save `{difference.name}` {difference.detail} ({origin})"
+        )
+    return sorted(set(lines))
+
+
+def served_pages(report: RunReport) -> int:
+    """(edition, chapter, framework) pages whose outputs came from a run of this report."""
+    return sum(len(m["frameworks"]) for m in report.manifests.values())
+
+
+def status_counts(report: RunReport) -> dict[str, int]:
+    """How many distinct programs ended how (ok, failed, needs data, ...)."""
+    counts: dict[str, int] = {}
+    for entry in report.planned:
+        from toolkit.execute.runner import program_status
+
+        run = entry.run or entry.cached
+        status = program_status(run, entry.skipped, False)
+        counts[status] = counts.get(status, 0) + 1
+    return counts
 
 
 def matrix_cell(manifest: dict[str, Any], framework: str) -> str:
@@ -109,6 +164,10 @@ def report_json(report: RunReport) -> dict[str, Any]:
             for fw, e in report.environments.items()
         },
         "executions": report.executions,
+        "served_pages": served_pages(report),
+        "program_statuses": status_counts(report),
+        "save_differences": save_difference_lines(report),
+        "without_library": [{"edition": e, "chapter": c, "framework": fw} for e, c, fw in report.no_library],
         "programs": len(report.planned),
         "seconds": round(report.seconds, 2),
         "results": [

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from toolkit.code import ALL_TABS, resolved_tabs
+from toolkit.execute.programs import FRAMEWORKS
 from toolkit.model import (
     Attributes,
     Blank,
@@ -45,7 +46,7 @@ from toolkit.site.words import Words
 
 TargetKind = Literal["section", "figure", "table", "equation"]
 TAB_TITLES = {"mxnet": "MXNet", "pytorch": "PyTorch", "tensorflow": "TensorFlow", "jax": "JAX"}
-EXECUTED_FRAMEWORKS = ("mxnet", "pytorch", "tensorflow")
+EXECUTED_FRAMEWORKS = FRAMEWORKS  # what run-cells executes
 INDENT = "    "
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # inline-only patterns: a role, a code span, slide marks (block structure comes from the model)
@@ -347,6 +348,8 @@ def _text_block(text: str, classes: str) -> str:
 def _outputs_markdown(result: CellOutputs | None, words: Words) -> str:
     if result is None:
         return f'!!! note "{words.not_executed}"\n\n{INDENT}{words.no_outputs}\n'
+    if result.status == "needs-data":
+        return f'!!! note "{words.not_executed}"\n\n{INDENT}{words.needs_data}\n'
     if result.status == "not-executed":
         return f'!!! note "{words.not_executed}"\n\n{INDENT}{result.reason or words.no_outputs}\n'
     return "\n".join(part for part in (_output_markdown(o) for o in result.outputs) if part)

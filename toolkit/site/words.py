@@ -27,6 +27,7 @@ class Words:
     table: str
     equation: str
     not_executed: str
+    needs_data: str
     no_outputs: str
     no_environment: str
     fallback: str
