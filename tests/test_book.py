@@ -278,3 +278,17 @@ def test_the_whole_book_builds_in_every_language_without_a_broken_link(book_site
     )
     introduction = (site / "en/chapter_introduction/index.html").read_text("utf-8")
     assert "et al., 20" in introduction and "bibliography/#bib-" in introduction
+
+
+def test_every_formula_of_the_whole_book_renders_in_every_language(book_site: tuple[Path, str]) -> None:
+    """Headless Chromium opens every page of the whole-book site that has math, in every
+    language, and finds every formula typeset by the site's own MathJax: no MathJax error, no
+    raw TeX delimiter, no failed request."""
+    from mathpages import math_problems, pages_with_math
+
+    site, _ = book_site
+    pages = pages_with_math(site)
+    languages = {page.split("/", 1)[0] for page in pages}
+    assert languages == {"en", "ko", "id", "tr", "vi"} and len(pages) > 300, (languages, len(pages))
+    problems = math_problems(site, pages)
+    assert problems == [], "\n".join(f"{p.page}: {p.detail}" for p in problems[:40])

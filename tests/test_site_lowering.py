@@ -194,12 +194,13 @@ def test_an_image_in_the_repository_is_a_markdown_image_mkdocs_can_check() -> No
 
 
 def test_a_framework_without_an_environment_says_why_it_was_not_run() -> None:
-    text = "# T\n\n```{.python .input}\n#@tab jax\nimport jax\n```\n"
+    """d2l-zh has a PaddlePaddle tab, which run-cells does not execute."""
+    text = "# T\n\n```{.python .input}\n#@tab paddle\nimport paddle\n```\n"
     chapter = parse_chapter("page.md", text.encode())
     context = context_for(text)
-    jax_context = replace(context, tabs=("pytorch", "jax"), words=words_for("tr"), outputs={})
-    lowered = lower_chapter(chapter, jax_context).markdown
-    assert '=== "JAX"' in lowered and "run-cells için JAX ortamı yok" in lowered
+    paddle_context = replace(context, tabs=("pytorch", "paddle"), words=words_for("tr"), outputs={})
+    lowered = lower_chapter(chapter, paddle_context).markdown
+    assert '=== "PaddlePaddle"' in lowered and "run-cells için PaddlePaddle ortamı yok" in lowered
 
 
 def test_citations_are_author_year_links_to_the_full_reference(tmp_path: Path) -> None:

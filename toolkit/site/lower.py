@@ -45,7 +45,13 @@ from toolkit.model import (
 from toolkit.site.words import Words
 
 TargetKind = Literal["section", "figure", "table", "equation"]
-TAB_TITLES = {"mxnet": "MXNet", "pytorch": "PyTorch", "tensorflow": "TensorFlow", "jax": "JAX"}
+TAB_TITLES = {
+    "mxnet": "MXNet",
+    "pytorch": "PyTorch",
+    "tensorflow": "TensorFlow",
+    "jax": "JAX",
+    "paddle": "PaddlePaddle",
+}
 EXECUTED_FRAMEWORKS = FRAMEWORKS  # what run-cells executes
 INDENT = "    "
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

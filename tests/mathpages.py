@@ -1,0 +1,135 @@
+"""Every page of a built site that has math, opened in headless Chromium: is every formula
+typeset by the site's own MathJax, with no error and no raw TeX delimiter left?
+
+Used by the whole-book test (tests/test_book.py) and runnable by hand:
+``python tests/mathpages.py SITE_DIR`` prints one line per page with a problem.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+STATE = r"""() => {
+    const article = document.querySelector('article');
+    const text = article ? article.innerText : '';
+    const raw = [];
+    for (const marker of ['\\(', '\\)', '\\[', '\\]', '$$']) {
+        const at = text.indexOf(marker);
+        if (at >= 0) raw.push(text.slice(Math.max(0, at - 30), at + 30));
+    }
+    return {
+        formulas: document.querySelectorAll('.arithmatex').length,
+        typeset: document.querySelectorAll('.arithmatex mjx-container').length,
+        errors: [...document.querySelectorAll('mjx-merror, [data-mjx-error]')]
+            .map(e => e.getAttribute('data-mjx-error') || e.textContent).slice(0, 5),
+        raw: raw,
+    };
+}"""
+DONE = (
+    "() => window.MathJax && MathJax.startup && MathJax.startup.document &&"
+    " document.querySelectorAll('.arithmatex mjx-container').length"
+    " === document.querySelectorAll('.arithmatex').length"
+)
+
+
+@dataclass(frozen=True)
+class MathProblem:
+    page: str  # "tr/chapter_x/y/"
+    detail: str
+
+
+def pages_with_math(site: Path) -> list[str]:
+    return sorted(
+        path.parent.relative_to(site).as_posix() + "/"
+        for path in site.rglob("index.html")
+        if 'class="arithmatex"' in path.read_text("utf-8", "replace")
+    )
+
+
+@contextmanager
+def served(site: Path) -> Iterator[str]:
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+
+
+def math_problems(site: Path, pages: list[str] | None = None, timeout_ms: int = 30_000) -> list[MathProblem]:
+    """Open each page (default: every page with math) and report what did not typeset."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import sync_playwright
+
+    pages = pages_with_math(site) if pages is None else pages
+    problems: list[MathProblem] = []
+    with served(site) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        # pictures and fonts do not change whether math typesets: skip them for speed
+        context.route(
+            "**/*",
+            lambda route: (
+                route.abort()
+                if route.request.resource_type in ("image", "media", "font")
+                else route.continue_()
+            ),
+        )
+        page = context.new_page()
+        failed: list[str] = []
+        page.on(
+            "requestfailed",
+            lambda r: failed.append(r.url) if r.resource_type not in ("image", "media", "font") else None,
+        )
+        page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+        for relative in pages:
+            failed.clear()
+            page.goto(base + relative, wait_until="load")
+            with suppress(PlaywrightTimeout):  # reported below with the counts
+                page.wait_for_function(DONE, timeout=timeout_ms)
+            state = page.evaluate(STATE)
+            if state["typeset"] != state["formulas"]:
+                problems.append(
+                    MathProblem(relative, f"{state['typeset']} of {state['formulas']} formulas typeset")
+                )
+            if state["errors"]:
+                problems.append(MathProblem(relative, f"MathJax errors: {state['errors']}"))
+            if state["raw"]:
+                problems.append(MathProblem(relative, f"raw TeX delimiters: {state['raw']}"))
+            if failed:
+                problems.append(MathProblem(relative, f"failed requests: {failed[:3]}"))
+        browser.close()
+    return problems
+
+
+if __name__ == "__main__":
+    root = Path(sys.argv[1])
+    chosen = pages_with_math(root)
+    if len(sys.argv) > 2:
+        chosen = [p for p in chosen if p.startswith(sys.argv[2])]
+    print(f"{len(chosen)} pages with math", flush=True)
+    for problem in math_problems(root, chosen):
+        print(f"{problem.page}: {problem.detail}", flush=True)
