@@ -29,7 +29,12 @@ FLAGS = [
 ]
 STATE = r"""() => {
     const article = document.querySelector('article');
-    const text = article ? article.innerText : '';
+    // the prose only: code may well contain "\\(" (a regex in a cell)
+    const prose = article ? article.cloneNode(true) : null;
+    if (prose) prose.querySelectorAll('pre, code, .highlight').forEach(e => e.remove());
+    if (prose) document.body.appendChild(prose);
+    const text = prose ? prose.innerText : '';
+    if (prose) prose.remove();
     const raw = [];
     for (const marker of ['\\(', '\\)', '\\[', '\\]', '$$']) {
         const at = text.indexOf(marker);

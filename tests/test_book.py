@@ -280,6 +280,20 @@ def test_the_whole_book_builds_in_every_language_without_a_broken_link(book_site
     assert "et al., 20" in introduction and "bibliography/#bib-" in introduction
 
 
+def test_a_v017_chapter_at_another_path_is_published_where_its_labels_lead(
+    book_site: tuple[Path, str],
+) -> None:
+    """vi keeps linear regression in chapter_linear-networks/ (v0.17); today's English has it in
+    chapter_linear-regression/. The Vietnamese page at today's path is the Vietnamese chapter
+    (not English with a fallback banner), so the language switcher leads to the same section;
+    its edit link names the file in the edition's own layout."""
+    site, _ = book_site
+    page = (site / "vi/chapter_linear-regression/linear-regression/index.html").read_text("utf-8")
+    assert "Hồi quy tuyến tính" in page or "hồi quy tuyến tính" in page
+    assert "you are reading the English original" not in page and "bản gốc tiếng Anh" not in page
+    assert "d2l-ai/d2l-vi/edit/main/chapter_linear-networks/linear-regression.md" in page
+
+
 def test_every_formula_of_the_whole_book_renders_in_every_language(book_site: tuple[Path, str]) -> None:
     """Headless Chromium opens every page of the whole-book site that has math, in every
     language, and finds every formula typeset by the site's own MathJax: no MathJax error, no

@@ -230,3 +230,12 @@ def test_citations_are_author_year_links_to_the_full_reference(tmp_path: Path) -
         in lowered
     )
     assert "by [Cho and Lee, 2020](../bibliography.md#bib-cho-lee-2020)." in lowered
+
+
+def test_display_math_inside_a_paragraph_is_typeset_in_display_style() -> None:
+    """English writes `$$…$$` inside list items (eigendecomposition's exercises); arithmatex only
+    sees `$$` that opens a block, so the page would show raw TeX."""
+    text = "# T\n\n1. What are the eigenvalues of\n$$\n\\mathbf{A} = 1?\n$$\n2. Next.\n"
+    chapter = parse_chapter("page.md", text.encode())
+    lowered = lower_chapter(chapter, context_for(text)).markdown
+    assert "$\\displaystyle \\mathbf{A} = 1?$" in lowered and "$$" not in lowered

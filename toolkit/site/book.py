@@ -2,8 +2,10 @@
 
 Invariants:
 - Every language has the same chapters as today's English, at the same paths under its own
-  prefix (``en/``, ``ko/``, ...). A chapter an edition lacks is today's English with a banner
-  saying so (``fallback``), so the language switcher always lands on the same chapter.
+  prefix (``en/``, ``ko/``, ...). An edition's file at another path (the v0.17 editions'
+  layout) is shown at the path of today's chapter it maps to by its labels (the checker's
+  mapping), so the language switcher leads to the same section across structures. A chapter
+  an edition lacks is today's English with a banner saying so (``fallback``).
 - One edition is published per language: the one named in the options, else the one whose
   basis is the newest English revision.
 - Numbers, labels and outputs come from the parsed model (``lower``), the run-cells manifests
@@ -178,8 +180,12 @@ def _manifest(config: ProjectConfig, edition: str, chapter: str) -> dict[str, An
     return data if isinstance(data, dict) else None
 
 
-def _findings(config: ProjectConfig, store: ChapterStore) -> dict[tuple[str, str], list[Finding]]:
-    """check-alignment's findings per (edition, chapter), through its content-hash caches."""
+def _findings(
+    config: ProjectConfig, store: ChapterStore
+) -> tuple[dict[tuple[str, str], list[Finding]], dict[tuple[str, str], str]]:
+    """check-alignment's findings per (edition, chapter), through its content-hash caches, and
+    where each edition's file at another path than today's English belongs:
+    (edition, today's chapter) -> the edition's chapter."""
     from toolkit.cache import ResultCache
     from toolkit.language import LanguageDetector
 
@@ -190,7 +196,11 @@ def _findings(config: ProjectConfig, store: ChapterStore) -> dict[tuple[str, str
     found: dict[tuple[str, str], list[Finding]] = {}
     for chapter_result in result.results:
         found[(chapter_result.job.edition, chapter_result.job.chapter)] = list(chapter_result.findings)
-    return found
+    moved: dict[tuple[str, str], str] = {}
+    for job in jobs:
+        if job.today_chapter and job.today_chapter != job.chapter:
+            moved.setdefault((job.edition, job.today_chapter), job.chapter)
+    return found, moved
 
 
 @dataclass(frozen=True)
@@ -202,6 +212,12 @@ class _Entry:
     tabs: tuple[str, ...]
     fallback: bool
     manifest: Mapping[str, Any]  # run-cells' outputs for it ({} when it never ran), read once
+    own: str = ""  # the chapter's path in its edition when it differs from today's English
+
+    @property
+    def own_chapter(self) -> str:
+        """Where the shown file lives in its repository (findings, outputs, edit link)."""
+        return self.own or self.chapter
 
 
 def _images(
@@ -278,7 +294,7 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
     chapters = [entry.chapter for entry in toc] + rest
     numbers = {**chapter_numbers(rest, options), **{entry.chapter: entry.number for entry in toc}}
     parents = {entry.chapter: entry.parent for entry in toc}
-    findings = _findings(config, store)
+    findings, moved = _findings(config, store)
     english_labels: dict[str, Target] = {}
     missing: dict[str, list[str]] = {}
     dead_links: dict[str, list[str]] = {}
@@ -294,10 +310,14 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
         }
         entries: list[_Entry] = []
         for chapter in chapters:
-            translated = edition.directory / chapter if edition else None
+            own = chapter
+            if edition is not None and not (edition.directory / chapter).is_file():
+                own = moved.get((edition.id, chapter), chapter)  # a v0.17 file, mapped by its labels
+            translated = edition.directory / own if edition else None
             if edition is not None and translated is not None and translated.is_file():
                 shown, shown_edition, tabs, fallback = translated, edition.id, edition.tabs, False
             else:
+                own = chapter
                 shown, shown_edition, tabs, fallback = (
                     english_root / chapter,
                     "en",
@@ -312,7 +332,8 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
                     shown_edition,
                     tabs,
                     fallback,
-                    _manifest(config, shown_edition, chapter) or {},
+                    _manifest(config, shown_edition, own) or {},
+                    "" if own == chapter else own,
                 )
             )
         # a label the edition's chapter lacks still leads somewhere: to the English page
@@ -409,7 +430,7 @@ def _credit(entry: _Entry, edition: Edition | None, words: Words) -> str:
     """Who wrote the page and under which licence, and where to edit it: every chapter page
     credits its edition's translators (or the English authors) and links to its file."""
     repository, branch = (edition.repository, edition.branch) if edition is not None else ENGLISH_REPOSITORY
-    edit = f"https://github.com/{repository}/edit/{branch}/{entry.chapter}"
+    edit = f"https://github.com/{repository}/edit/{branch}/{entry.own_chapter}"
     text = words.credit.format(repository=f'<a href="https://github.com/{repository}">{repository}</a>')
     return f'\n\n<p class="d2l-credit">{text} <a href="{edit}">{words.edit}</a></p>\n'
 
@@ -425,7 +446,7 @@ def _banner(
         return f'!!! info "{words.name}"\n\n    {words.fallback}\n\n'
     if language == "en":
         return ""
-    found = findings.get((entry.edition, entry.chapter), [])
+    found = findings.get((entry.edition, entry.own_chapter), [])
     stale = _places(found, STALE_CODES)
     untranslated = _places(found, UNTRANSLATED_CODES)
     errors = sum(max(len(f.items), 1) for f in found if f.severity == "error")
@@ -478,7 +499,7 @@ def _status(
     path = f"{language}/status.md"
     rows = []
     for entry, page in zip(entries, chapters, strict=True):
-        found = [] if entry.fallback else findings.get((entry.edition, entry.chapter), [])
+        found = [] if entry.fallback else findings.get((entry.edition, entry.own_chapter), [])
         severities = Counter(f.severity for f in found)
         manifest = entry.manifest
         # "cached" is how run-cells says "ok, from an earlier run": readers only need "ok"

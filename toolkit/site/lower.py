@@ -41,6 +41,7 @@ from toolkit.model import (
     TabBlock,
     Table,
     TableCaption,
+    block_inline,
 )
 from toolkit.site.words import Words
 
@@ -483,7 +484,20 @@ def _lower_block(blocks: tuple[Block, ...], index: int, context: PageContext, st
         return block.source
     if isinstance(block, TabBlock):
         return _framework_group([block], context, state)
-    return lower_inline(block.source, context, state)
+    return lower_inline(_inline_display_math(block), context, state)
+
+
+def _inline_display_math(block: Block) -> str:
+    """``$$…$$`` written inside a paragraph or list item (the parser's ``display_math``): d2l.ai
+    shows it as a display formula, but Python-Markdown's arithmatex only sees ``$$`` that starts
+    a block, so it would stay raw TeX. It becomes ``$\\displaystyle …$``: typeset, display style."""
+    inline = block_inline(block)
+    source = block.source
+    for tex in inline.display_math if inline is not None else ():
+        body = tex.strip()
+        if body:
+            source = source.replace(f"$${tex}$$", f"$\\displaystyle {body}$", 1)
+    return source
 
 
 def lower_chapter(chapter: Chapter, context: PageContext) -> LoweredPage:
