@@ -84,7 +84,9 @@ def served(site: Path) -> Iterator[str]:
         server.shutdown()
 
 
-def math_problems(site: Path, pages: list[str] | None = None, timeout_ms: int = 30_000) -> list[MathProblem]:
+def math_problems(
+    site: Path, pages: list[str] | None = None, timeout_ms: int = 30_000, verbose: bool = False
+) -> list[MathProblem]:
     """Open each page (default: every page with math) and report what did not typeset."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
@@ -111,6 +113,8 @@ def math_problems(site: Path, pages: list[str] | None = None, timeout_ms: int = 
         )
         page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
         for relative in pages:
+            if verbose:
+                print(f"opening {relative}", file=sys.stderr, flush=True)
             failed.clear()
             page.goto(base + relative, wait_until="load")
             with suppress(PlaywrightTimeout):  # reported below with the counts
@@ -136,5 +140,5 @@ if __name__ == "__main__":
     if len(sys.argv) > 2:
         chosen = [p for p in chosen if p.startswith(sys.argv[2])]
     print(f"{len(chosen)} pages with math", flush=True)
-    for problem in math_problems(root, chosen):
+    for problem in math_problems(root, chosen, verbose=True):
         print(f"{problem.page}: {problem.detail}", flush=True)

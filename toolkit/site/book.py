@@ -488,6 +488,18 @@ def _landing(
     return SitePage(path, language, "landing", words.landing_title, markdown)
 
 
+# the status table fits 1280 px with four frameworks: one column, a short name and a symbol each
+STATUS_SHORT = {"mxnet": "MX", "pytorch": "PT", "tensorflow": "TF", "jax": "JAX"}
+STATUS_SYMBOLS = {
+    "ok": "✓",
+    "failed": "✗",
+    "timed out": "⏱",
+    "needs data": "⬇",
+    "skipped": "–",
+    "not run": "–",
+}
+
+
 def _status(
     language: str,
     words: Words,
@@ -524,6 +536,7 @@ def _status(
                 "stale": _places(found, STALE_CODES),
                 "untranslated": _places(found, UNTRANSLATED_CODES),
                 "executed": executed,
+                "has_code": any(status != "not run" for status in executed.values()),
                 "devices": devices,
                 "findings": sorted(found, key=lambda f: (f.line, f.code)),
             }
@@ -532,8 +545,12 @@ def _status(
         words=words,
         edition=edition,
         rows=rows,
-        frameworks=EXECUTED_FRAMEWORKS,
+        # the frameworks the edition has tabs for (v0.17 editions: no JAX)
+        frameworks=[fw for fw in EXECUTED_FRAMEWORKS if edition is None or fw in edition.tabs],
         titles=TAB_TITLES,
+        short=STATUS_SHORT,
+        symbols=STATUS_SYMBOLS,
+        severity=dict(zip(("error", "warning", "info"), words.severities, strict=True)),
     )
     return SitePage(path, language, "status", words.status_title, markdown)
 

@@ -42,6 +42,7 @@ from toolkit.model import (
     Table,
     TableCaption,
     block_inline,
+    iter_blocks,
 )
 from toolkit.site.words import Words
 
@@ -481,6 +482,8 @@ def _lower_block(blocks: tuple[Block, ...], index: int, context: PageContext, st
     if isinstance(block, CodeCell):
         if block.executable:
             return _shared_cell(block, context)
+        if block.language == "eval_rst":
+            return ""  # reStructuredText for d2lbook's Sphinx build: nothing a reader should see
         return block.source
     if isinstance(block, TabBlock):
         return _framework_group([block], context, state)
@@ -556,9 +559,19 @@ def lower_chapter(chapter: Chapter, context: PageContext) -> LoweredPage:
         else:
             out.append(_lower_block(blocks, index, context, state))
         index += 1
+    body = "".join(out)
+    if not title:
+        # d2l's references chapter is an eval_rst block and a :bibliography: role, no heading:
+        # it becomes a page titled and linking like the site's own bibliography page
+        if any(":bibliography:" in b.source for b, _ in iter_blocks(chapter.blocks)):
+            title = context.words.bibliography_title
+            link = _link(context, context.bibliography, "")
+            body = f"# {title}\n\n[{title}]({link})\n"
+        else:
+            title = posixpath.splitext(posixpath.basename(chapter.path))[0]
     return LoweredPage(
-        "".join(out),
-        title or chapter.path,
+        body,
+        title,
         tuple(dict.fromkeys(state.missing_images)),
         tuple(dict.fromkeys(state.unresolved)),
         tuple(dict.fromkeys(state.citations)),

@@ -34,6 +34,11 @@ class Words:
     stale: str
     stale_link: str
     status_title: str
+    status_code: str  # the column of run-cells' results, one symbol per framework
+    status_legend: str  # what the symbols mean
+    status_basis: str  # "English basis"
+    english: str  # the English language's name, in this language
+    severities: tuple[str, ...]  # error, warning, info
     status_intro: str
     status_columns: tuple[str, ...]  # errors, warnings, stale, untranslated, line, rule, severity, message
     bibliography_title: str
@@ -56,6 +61,7 @@ def all_words() -> dict[str, Words]:
         if missing or unknown:
             raise ValueError(f"{WORDS_FILE} [{language}]: missing keys {missing}, unknown keys {unknown}")
         values["status_columns"] = tuple(values["status_columns"])
+        values["severities"] = tuple(values["severities"])
         out[language] = Words(**values)
     return out
 
