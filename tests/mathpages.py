@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import multiprocessing
 import shutil
 import sys
 import threading
@@ -85,15 +86,32 @@ def served(site: Path) -> Iterator[str]:
 
 
 def math_problems(
-    site: Path, pages: list[str] | None = None, timeout_ms: int = 30_000, verbose: bool = False
+    site: Path,
+    pages: list[str] | None = None,
+    timeout_ms: int = 30_000,
+    verbose: bool = False,
+    workers: int = 2,
 ) -> list[MathProblem]:
-    """Open each page (default: every page with math) and report what did not typeset."""
+    """Open each page (default: every page with math) and report what did not typeset; the
+    pages are shared among ``workers`` browsers in their own processes (MathJax is CPU-bound)."""
+    pages = pages_with_math(site) if pages is None else pages
+    with served(site) as base:
+        if workers <= 1 or len(pages) < 2:
+            return _check_pages(base, pages, timeout_ms, verbose)
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(workers) as pool:
+            parts = pool.starmap(
+                _check_pages, [(base, pages[i::workers], timeout_ms, verbose) for i in range(workers)]
+            )
+    return sorted((problem for part in parts for problem in part), key=lambda p: (p.page, p.detail))
+
+
+def _check_pages(base: str, pages: list[str], timeout_ms: int, verbose: bool) -> list[MathProblem]:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
-    pages = pages_with_math(site) if pages is None else pages
     problems: list[MathProblem] = []
-    with served(site) as base, sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         # pictures and fonts do not change whether math typesets: skip them for speed
@@ -109,7 +127,13 @@ def math_problems(
         failed: list[str] = []
         page.on(
             "requestfailed",
-            lambda r: failed.append(r.url) if r.resource_type not in ("image", "media", "font") else None,
+            # a request cut short by the next navigation (net::ERR_ABORTED) is no fault of the site
+            lambda r: (
+                failed.append(f"{r.url} ({r.failure})")
+                if r.resource_type not in ("image", "media", "font")
+                and "ERR_ABORTED" not in (r.failure or "")
+                else None
+            ),
         )
         page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
         for relative in pages:

@@ -239,3 +239,18 @@ def test_display_math_inside_a_paragraph_is_typeset_in_display_style() -> None:
     chapter = parse_chapter("page.md", text.encode())
     lowered = lower_chapter(chapter, context_for(text)).markdown
     assert "$\\displaystyle \\mathbf{A} = 1?$" in lowered and "$$" not in lowered
+
+
+def test_a_broken_translated_equation_is_published_as_englishs() -> None:
+    """Math is the same in every language: a display equation E001 flags (here a brace the
+    translation lost) is shown as English's, which typesets; equal ones are kept."""
+    from toolkit.site.lower import with_english_equations
+
+    english = "# T\n\nText.\n\n$$\\frac{a}{b}$$\n\nMore.\n\n$$x^2$$\n"
+    translation = "# T\n\nMetin.\n\n$$\\frac{a}{b$$\n\nDaha.\n\n$$x^2$$\n"
+    en = parse_chapter("en.md", english.encode())
+    tr = parse_chapter("tr.md", translation.encode())
+    fixed, lines = with_english_equations(tr, en, ("mxnet",), ("mxnet",))
+    lowered = lower_chapter(fixed, context_for(translation)).markdown
+    assert lines == (5,) and "\\frac{a}{b}" in lowered and "\\frac{a}{b\n" not in lowered
+    assert "x^2" in lowered and "Metin." in lowered

@@ -22,14 +22,14 @@ THOUSANDS = re.compile(r"(?<=\d)(?:\{[.,]\}|[.,]|\\,|\\ |~)(?=\d{3}(?!\d))")
 ORDINAL = re.compile(r"\^\{?(?:\\(?:text|mathrm|textrm)\{)?(?:st|nd|rd|th)\}*\}?$")
 
 
-def _tex_shape(text: str) -> str:
+def tex_shape(text: str) -> str:
     """TeX as the reader sees its structure: words in text commands, braces and spacing aside."""
     return _tex(TEXT_COMMANDS.sub(r"\\text{}", text)).replace("{", "").replace("}", "")
 
 
 def _math_key(math: str) -> str:
     """Inline math compared across locales: number formats and ordinal suffixes aside."""
-    return THOUSANDS.sub("", _tex_shape(ORDINAL.sub("", _tex(math))))
+    return THOUSANDS.sub("", tex_shape(ORDINAL.sub("", _tex(math))))
 
 
 def _written_as_text(number: str, text: str) -> bool:
@@ -45,7 +45,7 @@ def equation_changed(context: CheckContext) -> Iterable[Finding]:
     a translator translates) are not differences.
     """
     for en_unit, en, tr_unit, tr in both(context.alignment, Equation):
-        if _tex_shape(en.tex) != _tex_shape(tr.tex):
+        if tex_shape(en.tex) != tex_shape(tr.tex):
             yield context.finding(
                 "E001",
                 tr_unit,

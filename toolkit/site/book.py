@@ -43,6 +43,7 @@ from toolkit.site.lower import (
     lower_chapter,
     number_chapter,
     outputs_from_manifest,
+    with_english_equations,
 )
 from toolkit.site.notebooks import chapter_notebook, notebook_frameworks
 from toolkit.site.words import Words, words_for
@@ -182,7 +183,11 @@ def _manifest(config: ProjectConfig, edition: str, chapter: str) -> dict[str, An
 
 def _findings(
     config: ProjectConfig, store: ChapterStore
-) -> tuple[dict[tuple[str, str], list[Finding]], dict[tuple[str, str], str]]:
+) -> tuple[
+    dict[tuple[str, str], list[Finding]],
+    dict[tuple[str, str], str],
+    dict[tuple[str, str], tuple[Path, tuple[str, ...]]],
+]:
     """check-alignment's findings per (edition, chapter), through its content-hash caches, and
     where each edition's file at another path than today's English belongs:
     (edition, today's chapter) -> the edition's chapter."""
@@ -197,10 +202,13 @@ def _findings(
     for chapter_result in result.results:
         found[(chapter_result.job.edition, chapter_result.job.chapter)] = list(chapter_result.findings)
     moved: dict[tuple[str, str], str] = {}
+    bases: dict[tuple[str, str], tuple[Path, tuple[str, ...]]] = {}
     for job in jobs:
         if job.today_chapter and job.today_chapter != job.chapter:
             moved.setdefault((job.edition, job.today_chapter), job.chapter)
-    return found, moved
+        if job.basis is not None:
+            bases[(job.edition, job.chapter)] = (job.basis, job.basis_tabs)
+    return found, moved, bases
 
 
 @dataclass(frozen=True)
@@ -294,7 +302,7 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
     chapters = [entry.chapter for entry in toc] + rest
     numbers = {**chapter_numbers(rest, options), **{entry.chapter: entry.number for entry in toc}}
     parents = {entry.chapter: entry.parent for entry in toc}
-    findings, moved = _findings(config, store)
+    findings, moved, bases = _findings(config, store)
     english_labels: dict[str, Target] = {}
     missing: dict[str, list[str]] = {}
     dead_links: dict[str, list[str]] = {}
@@ -324,11 +332,15 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
                     today.tabs,
                     language != "en",
                 )
+            parsed = store.get(shown)
+            basis = bases.get((shown_edition, own)) if not fallback else None
+            if basis is not None:
+                parsed, _ = with_english_equations(parsed, store.get(basis[0]), basis[1], tabs)
             entries.append(
                 _Entry(
                     chapter,
                     shown,
-                    store.get(shown),
+                    parsed,
                     shown_edition,
                     tabs,
                     fallback,

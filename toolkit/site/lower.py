@@ -18,10 +18,11 @@ Invariants:
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import posixpath
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -501,6 +502,47 @@ def _inline_display_math(block: Block) -> str:
         if body:
             source = source.replace(f"$${tex}$$", f"$\\displaystyle {body}$", 1)
     return source
+
+
+def with_english_equations(
+    translation: Chapter, english: Chapter, en_tabs: tuple[str, ...], tr_tabs: tuple[str, ...]
+) -> tuple[Chapter, tuple[int, ...]]:
+    """The translation with each display equation that differs from its English counterpart
+    (check-alignment's E001: a lost brace, a ``\\`` eaten by a tool) replaced by English's.
+
+    Math is the same in every language, as code is: readers get the formula that typesets,
+    and the status page still lists the difference. Returns the chapter and the lines replaced.
+    """
+    from toolkit.align import align_chapters
+    from toolkit.checks.content import tex_shape
+
+    replaced: dict[int, str] = {}
+    for pair in align_chapters(english, translation, en_tabs, tr_tabs).pairs:
+        en = pair.en.block if pair.en is not None else None
+        tr = pair.tr.block if pair.tr is not None else None
+        if isinstance(en, Equation) and isinstance(tr, Equation) and _broken_copy(en.tex, tr.tex, tex_shape):
+            replaced[tr.span.start] = en.tex
+    if not replaced:
+        return translation, ()
+    blocks = tuple(
+        dataclasses.replace(b, tex=replaced[b.span.start])
+        if isinstance(b, Equation) and b.span.start in replaced
+        else b
+        for b in translation.blocks
+    )
+    return dataclasses.replace(translation, blocks=blocks), tuple(sorted(replaced))
+
+
+def _tex_balance(tex: str) -> tuple[int, int]:
+    """Unescaped ``{`` minus ``}``, and ``\\begin`` minus ``\\end``: zero in TeX that typesets."""
+    plain = re.sub(r"\\.", "", tex)  # \{ and \} are braces in the formula, not groups
+    return plain.count("{") - plain.count("}"), tex.count("\\begin{") - tex.count("\\end{")
+
+
+def _broken_copy(en: str, tr: str, shape: Callable[[str], str]) -> bool:
+    """The translation's formula is English's with something lost: a different shape (E001:
+    commands, symbols) or unbalanced braces or environments where English's are balanced."""
+    return shape(en) != shape(tr) or (_tex_balance(tr) != (0, 0) and _tex_balance(en) == (0, 0))
 
 
 def lower_chapter(chapter: Chapter, context: PageContext) -> LoweredPage:
