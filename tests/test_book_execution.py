@@ -334,3 +334,11 @@ def test_a_local_ray_cluster_runs_real_chapters(tmp_path: Path) -> None:
     finally:
         subprocess.run([ray, "stop", "--force"], capture_output=True, timeout=120, env=env)
         shutil.rmtree(temp, ignore_errors=True)
+
+
+def test_cells_read_the_books_own_figures_as_dot_dot_img(tmp_path: Path) -> None:
+    """bounding-box.md opens ../img/catdog.jpg, as a notebook beside the book's chapters
+    would: the kernel sees the book's img/ there."""
+    chapter = "chapter_computer-vision/bounding-box.md"
+    report = run(tmp_path, [english_source(chapter)], ("pytorch",))
+    assert report.status("en", chapter, "pytorch") == "ok", report.planned[0].run

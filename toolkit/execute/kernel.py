@@ -8,7 +8,7 @@ Invariants:
   is ``crashed`` and the rest ``not-run``. Neither raises.
 - The kernel's working directory is ``<scratch>/work`` beside ``<scratch>/data``, a link to the
   persistent dataset cache, so d2l's ``../data`` is that cache and what one run downloads the
-  next reuses; the program's ``d2l`` library is written to ``<scratch>/lib`` and put first on
+  next reuses, and beside ``<scratch>/img``, a link to the book's figures (``../img/cat1.jpg``); the program's ``d2l`` library is written to ``<scratch>/lib`` and put first on
   the kernel's path. With downloads off, every HTTP(S) request goes to a closed local port
   (``127.0.0.1:9``) and fails at once: no traffic leaves the machine.
 - A cell that fails for want of a download is ``needs-data`` with the file and where d2l
@@ -237,6 +237,9 @@ def run_program(
         if data_dir is not None:
             data_dir.mkdir(parents=True, exist_ok=True)
             (root / "data").symlink_to(data_dir.resolve(), target_is_directory=True)
+        images = Path(program.book_dir) / "img" if program.book_dir else None
+        if images is not None and images.is_dir():  # d2l's cells read ../img/catdog.jpg
+            (root / "img").symlink_to(images.resolve(), target_is_directory=True)
         kernel_env = env.kernel_env(threads)
         if program.library is not None:
             library_path = program.library.write(root / "lib")

@@ -52,6 +52,11 @@ class Program:
     timeout: float | None  # a per-chapter `<!-- toolkit: timeout S -->`, else None
     library: Library | None = None  # the book's d2l library the cells import
     setup: str = ""  # run first, output not kept
+    book_dir: str = ""  # the book's root beside the chapter folders: cells read ``../img/...``
+
+    @property
+    def reads_images(self) -> bool:
+        return any("../img" in cell.code for cell in self.cells)
 
     def code_fingerprint(self) -> str:
         digest = hashlib.sha256(self.framework.encode())
@@ -63,9 +68,16 @@ class Program:
         return digest.hexdigest()
 
     def key(self, lock_hash: str, device: str) -> str:
-        payload = json.dumps(
-            [self.code_fingerprint(), lock_hash, device, self.timeout, [c.timeout for c in self.cells]]
-        )
+        fields: list[object] = [
+            self.code_fingerprint(),
+            lock_hash,
+            device,
+            self.timeout,
+            [c.timeout for c in self.cells],
+        ]
+        if self.reads_images:  # the book's figures are there (keys of other programs unchanged)
+            fields.append("img")
+        payload = json.dumps(fields)
         return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
@@ -102,6 +114,7 @@ def chapter_program(
     tabs: tuple[str, ...],
     framework: str,
     library: Library | None = None,
+    book_dir: str = "",
 ) -> Program | None:
     """The English program of one framework, or None when the chapter has no cell for it."""
     cells = executable_cells(chapter, tabs, framework)
@@ -115,6 +128,7 @@ def chapter_program(
         timeout=chapter_timeout(chapter),
         library=library,
         setup=setup_code(framework),
+        book_dir=book_dir,
     )
 
 
@@ -183,4 +197,5 @@ def translated_program(
         program.timeout,
         program.library,
         program.setup,
+        program.book_dir,
     )

@@ -194,7 +194,11 @@ def run_cells(
             library = (
                 libraries.library_for(source.edition, source.english_path, framework) if libraries else None
             )
-            program = chapter_program(english, source.chapter, source.english_tabs, framework, library)
+            # chapter_x/y.md sits in the book's root, whose img/ the cells read as ../img
+            book_dir = str(source.english_path.resolve().parent.parent)
+            program = chapter_program(
+                english, source.chapter, source.english_tabs, framework, library, book_dir
+            )
             if program is None:
                 continue
             if libraries is not None and library is None:
