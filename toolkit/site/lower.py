@@ -469,9 +469,11 @@ def _figure(block: Figure, roles: tuple[Role, ...], number: str, context: PageCo
 
 def _equation(block: Equation, label: str, number: str) -> str:
     tex = block.tex.strip()
+    # a blank line after: arithmatex sees a formula only as a block of its own, and English
+    # sometimes goes on right below the closing $$ (anchor.md's "**]" line)
     if not label:
-        return f"$$\n{tex}\n$$\n"
-    return f'<a id="{html.escape(label)}"></a>\n\n$$\n{tex}\\tag{{{number}}}\n$$\n'
+        return f"$$\n{tex}\n$$\n\n"
+    return f'<a id="{html.escape(label)}"></a>\n\n$$\n{tex}\\tag{{{number}}}\n$$\n\n'
 
 
 def _lower_block(blocks: tuple[Block, ...], index: int, context: PageContext, state: _State) -> str:
