@@ -294,15 +294,37 @@ def test_a_v017_chapter_at_another_path_is_published_where_its_labels_lead(
     assert "d2l-ai/d2l-vi/edit/main/chapter_linear-networks/linear-regression.md" in page
 
 
+KNOWN_BROKEN_MATH = ROOT / "tests" / "fixtures" / "site" / "math-broken-in-translations.tsv"
+
+
 def test_every_formula_of_the_whole_book_renders_in_every_language(book_site: tuple[Path, str]) -> None:
     """Headless Chromium opens every page of the whole-book site that has math, in every
-    language, and finds every formula typeset by the site's own MathJax: no MathJax error, no
-    raw TeX delimiter, no failed request."""
+    language: every formula typeset by the site's own MathJax, no MathJax error, no raw TeX
+    delimiter in the prose, no failed request. English pages and the site's own pages (status,
+    bibliography) have none. Translated pages whose own TeX is broken upstream (inline math a
+    machine translation cut, a display formula inside a paragraph the translation reflowed)
+    are listed with the reason in the fixture: exactly those, so a new breakage fails this test
+    and a mended one must leave the list."""
     from mathpages import math_problems, pages_with_math
 
     site, _ = book_site
     pages = pages_with_math(site)
     languages = {page.split("/", 1)[0] for page in pages}
-    assert languages == {"en", "ko", "id", "tr", "vi"} and len(pages) > 300, (languages, len(pages))
+    assert languages == {"en", "ko", "id", "tr", "vi"} and len(pages) > 600, (languages, len(pages))
     problems = math_problems(site, pages)
-    assert problems == [], "\n".join(f"{p.page}: {p.detail}" for p in problems[:40])
+    ours = [
+        p
+        for p in problems
+        if p.page.startswith("en/") or p.page.split("/", 1)[1] in ("status/", "bibliography/", "")
+    ]
+    assert ours == [], "\n".join(f"{p.page}: {p.detail}" for p in ours)
+    known = {
+        line.split("\t", 1)[0]
+        for line in KNOWN_BROKEN_MATH.read_text("utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    found = {p.page for p in problems}
+    assert found == known, "\n".join(
+        [f"new: {p.page}: {p.detail}" for p in problems if p.page not in known]
+        + [f"mended (remove from {KNOWN_BROKEN_MATH.name}): {page}" for page in sorted(known - found)]
+    )
