@@ -14,7 +14,7 @@ from typing import Any
 from toolkit.execute.devices import Device
 from toolkit.execute.environments import Environment
 from toolkit.execute.kernel import CellResult
-from toolkit.execute.runner import RunReport
+from toolkit.execute.runner import RunReport, program_status
 
 
 @dataclass(frozen=True)
@@ -133,8 +133,6 @@ def status_counts(report: RunReport) -> dict[str, int]:
     """How many distinct programs ended how (ok, failed, needs data, ...)."""
     counts: dict[str, int] = {}
     for entry in report.planned:
-        from toolkit.execute.runner import program_status
-
         run = entry.run or entry.cached
         status = program_status(run, entry.skipped, False)
         counts[status] = counts.get(status, 0) + 1
