@@ -136,7 +136,7 @@ class _Normaliser(ast.NodeTransformer):
     framework, as d2lbook does when it writes each framework's library."""
 
     def __init__(self, framework: str) -> None:
-        self.tab = {"pytorch": "pytorch"}.get(framework, framework)
+        self.tab = framework  # d2lbook's tab names are the frameworks' names
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
         self.generic_visit(node)

@@ -61,7 +61,10 @@ class Program:
     def code_fingerprint(self) -> str:
         digest = hashlib.sha256(self.framework.encode())
         digest.update(
-            b"\0" + self.setup.encode() + b"\0" + (self.library.digest if self.library else "").encode()
+            b"\0"
+            + self.setup.encode()
+            + b"\0"
+            + (self.library.digest_for(self.framework) if self.library else "").encode()
         )
         for cell in self.cells:
             digest.update(b"\0" + normalise_code(cell.code).encode("utf-8", "surrogateescape"))

@@ -203,8 +203,9 @@ def run_cells(
                 continue
             if libraries is not None and library is None:
                 report.no_library.append((source.edition, source.chapter, framework))
-            if library is not None and (source.english_path, framework, library.digest) not in compared:
-                compared.add((source.english_path, framework, library.digest))
+            module = library.digest_for(framework) if library is not None else ""
+            if library is not None and (source.english_path, framework, module) not in compared:
+                compared.add((source.english_path, framework, module))
                 saved = [
                     (c.span.start, c.code)
                     for c in executable_cells(english, source.english_tabs, framework)
