@@ -244,7 +244,9 @@ def test_shards_split_chapters_and_keep_every_edition_of_a_chapter_together() ->
     assert all(30 < len(s) < 110 for s in shards)
 
 
-def test_shard_and_ray_arguments_are_checked(seed: Path) -> None:
+def test_shard_and_ray_arguments_are_checked(tmp_path: Path) -> None:
+    # a project of its own: with every output cached, nothing would be handed to Ray
+    seed = make_seed_project(tmp_path / "project")
     for argument, expected in ((["--shard", "3/2"], "expected I/N"), (["--shard", "x"], "expected I/N")):
         result = subprocess.run(
             [str(BIN / "toolkit"), "run-cells", *argument], cwd=seed, capture_output=True, text=True
