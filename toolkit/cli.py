@@ -392,7 +392,7 @@ framework_option = click.option(
     "frameworks",
     multiple=True,
     type=click.Choice(FRAMEWORK_NAMES),
-    help="Only this framework (repeatable; default: all three).",
+    help="Only this framework (repeatable; default: all four, each where the chapter has its tab).",
 )
 
 
