@@ -10,7 +10,9 @@ import json
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
+import pytest
 from conftest import ROOT
 
 from toolkit.config import load_editions, load_lock, load_project
@@ -222,3 +224,38 @@ def test_a_chapter_with_errors_carries_a_danger_banner(project: Path) -> None:
         p for p in next(s for s in book.languages if s.language == "en").pages if p.kind == "chapter"
     )
     assert "!!! danger" not in untouched.markdown
+
+
+def test_a_rebuild_with_the_book_cache_publishes_what_a_fresh_build_does(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`mkdocs serve` keeps a BookCache between builds: after an edit only the edited chapter
+    is lowered again, and the book is the one a fresh build makes."""
+    import toolkit.site.book as book_module
+    from toolkit.site.book import BookCache
+
+    lowered: list[str] = []
+    real_lower = book_module.lower_chapter
+
+    def counting_lower(parsed: Any, context: Any) -> Any:
+        lowered.append(context.page)
+        return real_lower(parsed, context)
+
+    monkeypatch.setattr(book_module, "lower_chapter", counting_lower)
+    config = load_project(project)
+    options = SiteOptions(languages=LANGUAGES)
+    cache = BookCache(config.root)
+    build_book(config, options, cache)
+    assert len(lowered) == len(LANGUAGES)
+    lowered.clear()
+    assert build_book(config, options, cache) == build_book(config, options)  # nothing changed
+    assert lowered == [f"{language}/{CHAPTER}.md" for language in LANGUAGES]  # only the fresh build
+    lowered.clear()
+
+    chapter = project / "translations" / "ko-partrita" / f"{CHAPTER}.md"
+    chapter.write_text(chapter.read_text("utf-8") + "\n\nA paragraph added while serving.\n", "utf-8")
+    cached = build_book(config, options, cache)
+    assert lowered == [f"ko/{CHAPTER}.md"]
+    assert cached == build_book(config, options)
+    korean = next(s for s in cached.languages if s.language == "ko")
+    assert "A paragraph added while serving." in next(p for p in korean.pages if p.kind == "chapter").markdown

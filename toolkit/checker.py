@@ -25,11 +25,15 @@ if TYPE_CHECKING:
 
 
 class ChapterStore:
-    """Parses each file once and names it by a path relative to the project."""
+    """Parses each file once and names it by a path relative to the project.
+
+    A file is parsed again when its size or modification time changes, so a long-lived
+    process (``mkdocs serve``) sees an edited chapter and reuses every other one: an unchanged
+    file gives back the very same ``Chapter`` object, which callers may use as a cache key."""
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = root
-        self._chapters: dict[Path, Chapter] = {}
+        self._chapters: dict[Path, tuple[tuple[int, int], Chapter]] = {}
 
     def display(self, path: Path) -> str:
         if self.root is not None:
@@ -43,13 +47,21 @@ class ChapterStore:
         from toolkit.parser import parse_chapter
 
         key = path.resolve()
-        if key not in self._chapters:
-            try:
-                data = path.read_bytes()
-            except OSError as error:
-                raise ConfigError(f"{path}: cannot read: {error.strerror}") from error
-            self._chapters[key] = parse_chapter(self.display(path), data)
-        return self._chapters[key]
+        try:
+            status = key.stat()
+        except OSError as error:
+            raise ConfigError(f"{path}: cannot read: {error.strerror}") from error
+        version = (status.st_mtime_ns, status.st_size)
+        known = self._chapters.get(key)
+        if known is not None and known[0] == version:
+            return known[1]
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise ConfigError(f"{path}: cannot read: {error.strerror}") from error
+        chapter = parse_chapter(self.display(path), data)
+        self._chapters[key] = (version, chapter)
+        return chapter
 
 
 @dataclass(frozen=True)

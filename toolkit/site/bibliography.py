@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -22,11 +23,20 @@ class Reference:
     full: str  # the formatted reference, plain text
 
 
+@lru_cache(maxsize=1)
+def _plain_text_backend() -> Any:
+    """pybtex's text backend, found once: ``render_as("text")`` looks the plugin up among the
+    installed distributions' entry points on every call (two thirds of a whole-book build)."""
+    from pybtex.plugin import find_plugin
+
+    return find_plugin("pybtex.backends", "text")()
+
+
 def _text(latex: str) -> str:
     from pybtex.richtext import Text
 
     try:
-        return str(Text.from_latex(latex).render_as("text"))
+        return str(Text.from_latex(latex).render(_plain_text_backend()))
     except Exception:  # malformed LaTeX in a field: show it as it is
         return latex.replace("{", "").replace("}", "")
 
@@ -59,7 +69,7 @@ def _load(path: str, data: bytes) -> dict[str, Reference]:
     references = {}
     for key, entry in database.entries.items():
         try:
-            full = str(style.format_entry(key, entry).text.render_as("text"))
+            full = str(style.format_entry(key, entry).text.render(_plain_text_backend()))
         except Exception:  # e.g. FieldIsMissing: a reference with what there is
             fields = entry.fields
             full = f"{_short(entry)}. {_text(fields.get('title', ''))}."

@@ -19,10 +19,11 @@ from __future__ import annotations
 import json
 import posixpath
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, cast
 
 import jinja2
 
@@ -37,6 +38,7 @@ from toolkit.site.lower import (
     EXECUTED_FRAMEWORKS,
     TAB_TITLES,
     CellOutputs,
+    LoweredPage,
     PageContext,
     Target,
     bib_anchor,
@@ -49,6 +51,7 @@ from toolkit.site.notebooks import chapter_notebook, notebook_frameworks
 from toolkit.site.words import Words, words_for
 
 PageKind = Literal["chapter", "landing", "status", "bibliography"]
+T = TypeVar("T")
 LANGUAGES = ("en", "ko", "id", "tr", "vi")
 STALE_CODES = ("S001",)
 UNTRANSLATED_CODES = ("P001",)
@@ -74,6 +77,53 @@ class SiteOptions:
     languages: tuple[str, ...] = LANGUAGES
     editions: Mapping[str, str] = field(default_factory=dict)  # language -> edition id
     chapter_numbers: Mapping[str, int] = field(default_factory=dict)  # chapter directory -> number
+
+
+class BookCache:
+    """What one long-lived process (``mkdocs serve``) keeps from one build of the book to the
+    next, so that a rebuild after an edit redoes the edited chapter's work only.
+
+    Invariant: an entry is reused only when every one of its inputs is equal to the previous
+    build's (the chapter store gives back the very same parsed ``Chapter`` for an unchanged
+    file; manifests are re-read when their file changes; a language's labels and references
+    are compared whole), so a cached build publishes exactly what a fresh one does (tested).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.store = ChapterStore(root)
+        self._manifests: dict[Path, tuple[tuple[int, int], dict[str, Any]]] = {}
+        self._values: dict[tuple[str, str], tuple[tuple[object, ...], Any]] = {}
+
+    def manifest(self, path: Path) -> dict[str, Any]:
+        """run-cells' manifest at ``path`` ({} when there is none), read again when it changes."""
+        try:
+            status = path.stat()
+        except OSError:
+            return {}
+        version = (status.st_mtime_ns, status.st_size)
+        known = self._manifests.get(path)
+        if known is not None and known[0] == version:
+            return known[1]
+        try:
+            data = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        manifest = data if isinstance(data, dict) else {}
+        self._manifests[path] = (version, manifest)
+        return manifest
+
+    def remember(self, kind: str, name: str, inputs: tuple[object, ...], make: Callable[[], T]) -> T:
+        """``make()``, or what it gave last time for ``name`` when ``inputs`` are unchanged."""
+        known = self._values.get((kind, name))
+        if known is not None and known[0] == inputs:
+            return cast(T, known[1])
+        value = make()
+        self._values[(kind, name)] = (inputs, value)
+        return value
+
+    def token(self, kind: str, name: str, value: object) -> object:
+        """An object that stays the same while ``value`` stays equal: a cheap key for big inputs."""
+        return self.remember(kind, name, (value,), object)
 
 
 @dataclass(frozen=True)
@@ -170,15 +220,6 @@ def chapter_numbers(chapters: Iterable[str], options: SiteOptions) -> dict[str, 
                 position += 1
                 numbers[chapter] = f"{chapter_number}.{position}"
     return numbers
-
-
-def _manifest(config: ProjectConfig, edition: str, chapter: str) -> dict[str, Any] | None:
-    path = config.build_dir / "cells" / edition / f"{chapter}.json"
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def _findings(
@@ -281,10 +322,13 @@ def _dead_links(entry: _Entry, files: frozenset[str], chapters: set[str]) -> fro
     return frozenset(dead)
 
 
-def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
+def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | None = None) -> Book:
+    """Every page of every language; with the ``cache`` of an earlier build, only what changed
+    since is lowered again."""
+    cache = cache if cache is not None else BookCache(config.root)
     lock = load_lock(config.source_dir / "LOCK.toml")
     editions = load_editions(config)
-    store = ChapterStore(config.root)
+    store = cache.store
     today = lock.today
     english_root = config.source_dir / today.id
     english_chapters = sorted(str(p.relative_to(english_root)) for p in chapter_files(english_root))
@@ -335,7 +379,13 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
             parsed = store.get(shown)
             basis = bases.get((shown_edition, own)) if not fallback else None
             if basis is not None:
-                parsed, _ = with_english_equations(parsed, store.get(basis[0]), basis[1], tabs)
+                english, english_tabs = store.get(basis[0]), basis[1]
+                parsed = cache.remember(
+                    "equations",
+                    str(shown),
+                    (parsed, english, english_tabs, tabs),
+                    partial(_english_equations, parsed, english, english_tabs, tabs),
+                )
             entries.append(
                 _Entry(
                     chapter,
@@ -344,7 +394,7 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
                     shown_edition,
                     tabs,
                     fallback,
-                    _manifest(config, shown_edition, own) or {},
+                    cache.manifest(config.build_dir / "cells" / shown_edition / f"{own}.json"),
                     "" if own == chapter else own,
                 )
             )
@@ -354,6 +404,9 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
             labels.update(number_chapter(entry.parsed, f"{language}/{entry.chapter}", numbers[entry.chapter]))
         if language == "en":
             english_labels = dict(labels)
+        labels_token = cache.token("labels", language, frozenset(labels.items()))
+        citations = {key: reference.short for key, reference in references.items()}
+        citations_token = cache.token("citations", language, tuple(sorted(citations.items())))
         pages: list[SitePage] = []
         for entry in entries:
             path = f"{language}/{entry.chapter}"
@@ -364,19 +417,37 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
             )
             present, copies = _images(entry, path, roots)
             dead = _dead_links(entry, present, set(chapters))
-            context = PageContext(
+
+            lowered, notebooks = cache.remember(
+                "page",
                 path,
-                numbers[entry.chapter],
-                entry.tabs,
-                words,
-                labels,
-                outputs_from_manifest(entry.manifest),
-                f"{language}/bibliography.md",
-                present,
-                dead,
-                {key: reference.short for key, reference in references.items()},
+                (
+                    entry.parsed,
+                    entry.manifest,
+                    numbers[entry.chapter],
+                    entry.tabs,
+                    labels_token,
+                    citations_token,
+                    present,
+                    dead,
+                ),
+                partial(
+                    _lower_entry,
+                    entry,
+                    PageContext(
+                        path,
+                        numbers[entry.chapter],
+                        entry.tabs,
+                        words,
+                        labels,
+                        {},  # from the manifest, in _lower_entry: only when the page is lowered
+                        f"{language}/bibliography.md",
+                        present,
+                        dead,
+                        citations,
+                    ),
+                ),
             )
-            lowered = lower_chapter(entry.parsed, context)
             for image in lowered.missing_images:
                 missing.setdefault(image, []).append(path)
             for label in lowered.unresolved:
@@ -385,7 +456,6 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
                 dead_links.setdefault(url, []).append(path)
             banner = _banner(entry, language, words, findings)
             credit = _credit(entry, edition if not entry.fallback else None, words)
-            notebooks = _notebooks(entry, path, language, context.outputs)
             if notebooks:
                 links = " · ".join(
                     f"[{TAB_TITLES.get(fw, fw)}]({posixpath.basename(target)})"
@@ -422,6 +492,19 @@ def build_book(config: ProjectConfig, options: SiteOptions) -> Book:
 
 
 ENGLISH_REPOSITORY = ("d2l-ai/d2l-en", "master")
+
+
+def _english_equations(
+    parsed: Chapter, english: Chapter, english_tabs: tuple[str, ...], tabs: tuple[str, ...]
+) -> Chapter:
+    return with_english_equations(parsed, english, english_tabs, tabs)[0]
+
+
+def _lower_entry(entry: _Entry, context: PageContext) -> tuple[LoweredPage, dict[str, tuple[str, str]]]:
+    """The page's Markdown and its notebooks, with the outputs of its run-cells manifest."""
+    context = replace(context, outputs=outputs_from_manifest(entry.manifest))
+    language = context.page.split("/", 1)[0]
+    return lower_chapter(entry.parsed, context), _notebooks(entry, context.page, language, context.outputs)
 
 
 def _notebooks(

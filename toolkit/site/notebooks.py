@@ -3,7 +3,8 @@
 Invariants: a notebook holds the chapter as its language shows it — the prose as Markdown
 cells (``:begin_tab:`` prose only for its framework), the framework's code cells (its tab and
 ``#@tab all``) with the outputs ``toolkit run-cells`` stored for that cell — and nothing is
-executed here. Written with nbformat (v4), so Jupyter opens them as they are.
+executed here. Written with nbformat (v4), so Jupyter opens them as they are; the same chapter
+always gives the same bytes (cells are numbered, not given random ids).
 """
 
 from __future__ import annotations
@@ -66,6 +67,10 @@ def chapter_notebook(
         elif not isinstance(block, Blank) or prose:
             prose.append(block.source)
     flush()
+    # nbformat gives each new cell a random id: numbered instead, so the same chapter always
+    # makes the same notebook (reproducible sites; `mkdocs serve` rewrites only changed files)
+    for index, cell in enumerate(cells):
+        cell["id"] = f"cell-{index}"
     notebook = nbformat.v4.new_notebook(cells=cells)  # type: ignore[no-untyped-call]
     notebook.metadata.update(
         {"language_info": {"name": "python"}, "d2l": {"framework": framework, "language": language}}

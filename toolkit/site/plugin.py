@@ -40,7 +40,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils.templates import TemplateContext
 
 from toolkit.config import ConfigError, ProjectConfig, find_project_root, load_project
-from toolkit.site.book import LANGUAGES, Book, SiteOptions, build_book, page_url
+from toolkit.site.book import LANGUAGES, Book, BookCache, SiteOptions, build_book, page_url
 from toolkit.site.sanitise import sanitise_html
 from toolkit.site.search import split_search_index
 
@@ -55,6 +55,18 @@ class ShowSwitcher(list[dict[str, str]]):
 
     def __bool__(self) -> bool:
         return True
+
+
+class BookFile(File):
+    """A generated file that knows whether it changed since this process's previous build.
+
+    MkDocs counts every in-memory file as modified, so ``mkdocs serve --dirty`` would render
+    the whole book again after each save; this file says "modified" only when its text did."""
+
+    changed: bool = True
+
+    def is_modified(self) -> bool:
+        return self.changed
 
 
 class D2lI18nConfig(base.Config):
@@ -88,10 +100,19 @@ def _pages_of(section: Section) -> list[Page]:
 class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
     def __init__(self) -> None:
         self.book: Book | None = None
+        self.cache: BookCache | None = None  # kept between the builds of `mkdocs serve`
+        self.published: dict[str, int] = {}  # generated file -> hash of its text, last build
+        self.published_nav: object = None
         self.project: ProjectConfig | None = None
         self.language_of: dict[str, str] = {}  # page src_uri -> language
         self.chapter_of: dict[str, str] = {}
         self.navs: dict[str, Navigation] = {}
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        """Having this hook keeps one plugin object for all builds of `mkdocs serve`, and with
+        it the book cache: a rebuild lowers only the chapters that changed (and with
+        ``--dirty`` MkDocs renders only their pages)."""
+        self.cache = None
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         languages = tuple(self.config.languages)
@@ -101,9 +122,12 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
         try:
             project = load_project(find_project_root(Path(config.config_file_path or ".").parent))
             self.project = project
+            if self.cache is None or self.cache.store.root != project.root:
+                self.cache = BookCache(project.root)
             self.book = build_book(
                 project,
                 SiteOptions(languages, dict(self.config.editions), dict(self.config.chapter_numbers)),
+                self.cache,
             )
         except ConfigError as error:
             raise PluginError(f"d2l-i18n: {error}") from error
@@ -146,17 +170,30 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
                 server.watch(str(path))
         return server
 
+    def _generated(self, config: MkDocsConfig, path: str, text: str, nav_changed: bool) -> File:
+        """A generated file, "modified" when its text (or the navigation every page shows) changed."""
+        file = BookFile.generated(config, path, content=text)
+        assert isinstance(file, BookFile)  # File.generated builds an instance of its class
+        digest = hash(text)  # not the text: the whole book's pages and notebooks are ~300 MB
+        file.changed = nav_changed or self.published.get(path) != digest
+        self.published[path] = digest
+        return file
+
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
         assert self.book is not None
+        # every page shows the navigation and its neighbours' titles: when they change, all change
+        nav = [(page.path, page.title) for site in self.book.languages for page in site.pages]
+        nav_changed = nav != self.published_nav
+        self.published_nav = nav
         for site in self.book.languages:
             for page in site.pages:
-                files.append(File.generated(config, page.path, content=page.markdown))
+                files.append(self._generated(config, page.path, page.markdown, nav_changed))
                 for target, source in page.images:
                     if files.get_file_from_path(target) is None:
                         files.append(File.generated(config, target, abs_src_path=str(source)))
                 for target, text in page.files:
-                    files.append(File.generated(config, target, content=text))
-        files.append(File.generated(config, ROOT_PAGE, content=self._root_page()))
+                    files.append(self._generated(config, target, text, nav_changed))
+        files.append(self._generated(config, ROOT_PAGE, self._root_page(), nav_changed))
         mathjax = _mathjax_root()
         if mathjax is None:
             raise PluginError("d2l-i18n: MathJax is not installed (pip install django-static-mathjax)")
