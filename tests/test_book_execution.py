@@ -344,3 +344,76 @@ def test_cells_read_the_books_own_figures_as_dot_dot_img(tmp_path: Path) -> None
     chapter = "chapter_computer-vision/bounding-box.md"
     report = run(tmp_path, [english_source(chapter)], ("pytorch",))
     assert report.status("en", chapter, "pytorch") == "ok", report.planned[0].run
+
+
+def test_a_v017_editions_cells_see_its_own_figures_over_englishs(tmp_path: Path) -> None:
+    """ko's bounding-box runs its x_origin.md, from ko's folder, whose img/ holds only the
+    figures ko redrew (no catdog.jpg): ../img is ko's img/ laid over today's English's."""
+    chapter = "chapter_computer-vision/bounding-box.md"
+    assert not (ROOT / "translations" / "ko" / "img" / "catdog.jpg").exists()
+    assert (ROOT / "translations" / "ko" / "img" / "eye-book.svg").is_file()
+    source = Source(
+        "ko",
+        chapter,
+        book_file(f"translations/ko/{chapter}"),
+        V017_TABS,
+        book_file(f"translations/ko/{chapter.replace('.md', '_origin.md')}"),
+        V017_TABS,
+    )
+    report = run(tmp_path, [source], ("pytorch",))
+    assert report.status("ko", chapter, "pytorch") == "ok", report.planned[0].run
+    (entry,) = report.planned
+    assert [Path(folder) for folder in entry.program.image_dirs] == [
+        (ROOT / "translations" / "ko" / "img").resolve(),
+        (ROOT / "source_en" / TODAY.id / "img").resolve(),
+    ]
+
+
+def _d2lbooks_clean_if_branches() -> object:
+    """d2lbook's own ``_clean_if_branches`` (1.0.3, in the framework environments), taken out
+    of its module by its syntax tree: importing ``d2lbook.notebook`` needs notedown and
+    nbconvert, which the environments do not carry."""
+    import ast
+
+    python = environment("pytorch").python
+    assert python is not None
+    found = subprocess.run(
+        [str(python), "-c", "import d2lbook, os; print(os.path.dirname(d2lbook.__file__))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    source = (Path(found.stdout.strip()) / "notebook.py").read_text("utf-8")
+    tree = ast.parse(source)
+    wanted = [
+        n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("_clean_if_branches")
+    ]
+    namespace: dict[str, object] = {}
+    exec(compile(ast.Module(body=wanted, type_ignores=[]), "d2lbook/notebook.py", "exec"), namespace)
+    return namespace["_clean_if_branches"]
+
+
+def test_tab_branches_are_resolved_as_d2lbooks_own_build_does() -> None:
+    """Every cell of today's English with `if tab.selected(...)`, in every framework: the
+    program runs what d2lbook's `_clean_if_branches` makes of it (what d2l.ai runs)."""
+    from toolkit.execute.programs import select_branches
+
+    clean = _d2lbooks_clean_if_branches()
+    compared = 0
+    for path in sorted(ENGLISH.glob("chapter_*/*.md")):
+        for cell in parse(path).blocks:
+            code = getattr(cell, "code", "")
+            if "tab.selected" not in code or not getattr(cell, "executable", False):
+                continue
+            for framework in FOUR:
+                expected = "\n".join(clean(code.split("\n"), framework))  # type: ignore[operator]
+                assert select_branches(code, framework) == expected, (path, cell.span.start, framework)
+                compared += 1
+    assert compared > 100  # 34 chapters use it
+    # oo-design.md: the TensorFlow branch nested under __init__'s branch lands in __init__
+    chapter = parse(ENGLISH / "chapter_linear-regression/oo-design.md")
+    program = chapter_program(chapter, "chapter_linear-regression/oo-design.md", TODAY.tabs, "tensorflow")
+    assert program is not None
+    module = next(cell.code for cell in program.cells if "class Module(" in cell.code)
+    assert "        self.board = ProgressBoard()\n        self.training = None\n" in module
+    assert "tab.selected" not in module and "plot_train_per_epoch: int" not in module

@@ -8,8 +8,9 @@ Invariants:
   is ``crashed`` and the rest ``not-run``. Neither raises.
 - The kernel's working directory is ``<scratch>/work`` beside ``<scratch>/data``, a link to the
   persistent dataset cache, so d2l's ``../data`` is that cache and what one run downloads the
-  next reuses, and beside ``<scratch>/img``, a link to the book's figures (``../img/cat1.jpg``); the program's ``d2l`` library is written to ``<scratch>/lib`` and put first on
-  the kernel's path. With downloads off, every HTTP(S) request goes to a closed local port
+  next reuses, and beside ``<scratch>/img``, the book's figures (``../img/cat1.jpg``: links to
+  the edition's own figures laid over today's English ones); the program's ``d2l`` library is
+  written to ``<scratch>/lib`` and put first on the kernel's path. With downloads off, every HTTP(S) request goes to a closed local port
   (``127.0.0.1:9``) and fails at once: no traffic leaves the machine.
 - A cell that fails for want of a download is ``needs-data`` with the file and where d2l
   fetches it from, not an ordinary error.
@@ -203,6 +204,18 @@ def cap_outputs(outputs: list[dict[str, Any]], max_bytes: int) -> list[dict[str,
     return capped
 
 
+def _merge_images(target: Path, folders: list[Path]) -> None:
+    """``target`` as one folder of links to the files of ``folders``, the first folder's file
+    winning where two have the same name (the edition's redrawn figure over English's)."""
+    for folder in reversed(folders):
+        for file in folder.rglob("*"):
+            if file.is_file():
+                link = target / file.relative_to(folder)
+                link.parent.mkdir(parents=True, exist_ok=True)
+                link.unlink(missing_ok=True)
+                link.symlink_to(file.resolve())
+
+
 def run_program(
     program: Program,
     env: Environment,
@@ -237,9 +250,8 @@ def run_program(
         if data_dir is not None:
             data_dir.mkdir(parents=True, exist_ok=True)
             (root / "data").symlink_to(data_dir.resolve(), target_is_directory=True)
-        images = Path(program.book_dir) / "img" if program.book_dir else None
-        if images is not None and images.is_dir():  # d2l's cells read ../img/catdog.jpg
-            (root / "img").symlink_to(images.resolve(), target_is_directory=True)
+        if program.image_dirs:  # d2l's cells read ../img/catdog.jpg
+            _merge_images(root / "img", [Path(folder) for folder in program.image_dirs])
         kernel_env = env.kernel_env(threads)
         if program.library is not None:
             library_path = program.library.write(root / "lib")

@@ -5,7 +5,8 @@ Pure functions over the parsed model; no kernels here.
 Invariants:
 - A ``Program`` is the English cells of one framework (its tab's cells plus ``#@tab all``
   cells, in order), without d2lbook's set-up cell, run after a ``setup`` cell that selects the
-  framework the way d2lbook's build does (``tab.selected('mxnet')`` in the book's cells), with
+  framework the way d2lbook's build does, each cell's ``if tab.selected(...)`` branches
+  resolved as d2lbook writes a framework's notebook (``select_branches``), with
   the book's own ``d2l`` library of its revision (``library``). Its ``key`` hashes the
   *normalised* code of the sequence (comments and docstrings do not count), the framework,
   the set-up, the library's digest, the environment's lock hash and the device kind, so editing
@@ -36,6 +37,41 @@ def setup_code(framework: str) -> str:
     return f"%load_ext d2lbook.tab\ntab.select_tab({framework!r})"
 
 
+BRANCH_MARK = "tab.selected"
+
+
+def select_branches(code: str, framework: str) -> str:
+    """The cell as d2lbook's build runs it in ``framework``'s notebook: each ``if
+    tab.selected(...)`` line is dropped and its block kept, dedented by four spaces, when it
+    names the framework, else dropped whole.
+
+    This is d2lbook 1.0.3's ``notebook._clean_if_branches``, line for line (its module imports
+    notedown and nbconvert, which the kernels do not need; a test compares the two on every
+    cell of the book). It is not Python's ``if``: a branch ends at the first line indented no
+    deeper than its ``if``, and a branch inside a kept one starts anew, so the book's
+    ``if tab.selected('tensorflow'): self.training = None`` under ``__init__`` lands in
+    ``__init__`` (oo-design.md), as on d2l.ai.
+    """
+    lines = code.split("\n")
+    if not any(BRANCH_MARK in line for line in lines):
+        return code
+    mode, indent = 0, 0  # mode 1: in a selected branch, 2: in another framework's branch
+    kept = []
+    for line in lines:
+        leading = len(line) - len(line.lstrip())
+        if "if" in line and BRANCH_MARK in line:
+            mode = 1 if (f'"{framework}"' in line or f"'{framework}'" in line) else 2
+            indent = leading
+            continue
+        if mode != 0 and line.strip() != "" and leading <= indent:
+            mode = 0
+        if mode == 0:
+            kept.append(line)
+        if mode == 1:
+            kept.append(line[4:])
+    return "\n".join(kept)
+
+
 @dataclass(frozen=True)
 class ProgramCell:
     line: int  # where the cell starts in ``Program.path``
@@ -52,7 +88,9 @@ class Program:
     timeout: float | None  # a per-chapter `<!-- toolkit: timeout S -->`, else None
     library: Library | None = None  # the book's d2l library the cells import
     setup: str = ""  # run first, output not kept
-    book_dir: str = ""  # the book's root beside the chapter folders: cells read ``../img/...``
+    # the folders the cells' ``../img/...`` is made of, first wins: the book's own ``img/``, then
+    # today's English ``img/`` (an edition's ``img/`` holds only the figures it redrew)
+    image_dirs: tuple[str, ...] = ()
 
     @property
     def reads_images(self) -> bool:
@@ -79,7 +117,7 @@ class Program:
             [c.timeout for c in self.cells],
         ]
         if self.reads_images:  # the book's figures are there (keys of other programs unchanged)
-            fields.append("img")
+            fields.append("img: the edition's over English's")
         payload = json.dumps(fields)
         return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
@@ -117,7 +155,7 @@ def chapter_program(
     tabs: tuple[str, ...],
     framework: str,
     library: Library | None = None,
-    book_dir: str = "",
+    image_dirs: tuple[str, ...] = (),
 ) -> Program | None:
     """The English program of one framework, or None when the chapter has no cell for it."""
     cells = executable_cells(chapter, tabs, framework)
@@ -127,11 +165,13 @@ def chapter_program(
         path=chapter.path,
         chapter=chapter_name,
         framework=framework,
-        cells=tuple(ProgramCell(c.span.start, c.code, cell_timeout(c)) for c in cells),
+        cells=tuple(
+            ProgramCell(c.span.start, select_branches(c.code, framework), cell_timeout(c)) for c in cells
+        ),
         timeout=chapter_timeout(chapter),
         library=library,
         setup=setup_code(framework),
-        book_dir=book_dir,
+        image_dirs=image_dirs,
     )
 
 
@@ -191,7 +231,9 @@ def translated_program(
 ) -> Program:
     cells = list(program.cells)
     for index, code in replacements:
-        cells[index] = ProgramCell(cells[index].line, code, cells[index].timeout)
+        cells[index] = ProgramCell(
+            cells[index].line, select_branches(code, program.framework), cells[index].timeout
+        )
     return Program(
         translation.path,
         program.chapter,
@@ -200,5 +242,5 @@ def translated_program(
         program.timeout,
         program.library,
         program.setup,
-        program.book_dir,
+        program.image_dirs,
     )

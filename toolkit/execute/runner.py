@@ -190,14 +190,24 @@ def run_cells(
         report.paths[(source.edition, source.chapter)] = source.path
         english = parse(source.english_path)
         translation = parse(source.path)
+        # chapter_x/y.md sits in the book's root, whose img/ the cells read as ../img; an
+        # edition's img/ has only the figures it redrew, today's English has the others
+        image_dirs = tuple(
+            dict.fromkeys(
+                str(folder.resolve())
+                for folder in (
+                    source.english_path.resolve().parent.parent / "img",
+                    *([libraries.source_dir / libraries.today / "img"] if libraries else []),
+                )
+                if folder.is_dir()
+            )
+        )
         for framework in frameworks:
             library = (
                 libraries.library_for(source.edition, source.english_path, framework) if libraries else None
             )
-            # chapter_x/y.md sits in the book's root, whose img/ the cells read as ../img
-            book_dir = str(source.english_path.resolve().parent.parent)
             program = chapter_program(
-                english, source.chapter, source.english_tabs, framework, library, book_dir
+                english, source.chapter, source.english_tabs, framework, library, image_dirs
             )
             if program is None:
                 continue

@@ -302,6 +302,15 @@ def _images(
     return frozenset(present), tuple(copies)
 
 
+def _version(path: Path) -> tuple[int, int]:
+    """A file's or folder's (mtime, size), (0, 0) when it is missing: what a cache compares."""
+    try:
+        status = path.stat()
+    except OSError:
+        return (0, 0)
+    return (status.st_mtime_ns, status.st_size)
+
+
 def _dead_links(entry: _Entry, files: frozenset[str], chapters: set[str]) -> frozenset[str]:
     """Relative link targets of the chapter that are neither a page of the book nor a file
     the site carries."""
@@ -408,6 +417,7 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
         citations = {key: reference.short for key, reference in references.items()}
         citations_token = cache.token("citations", language, tuple(sorted(citations.items())))
         pages: list[SitePage] = []
+        chapter_set = set(chapters)
         for entry in entries:
             path = f"{language}/{entry.chapter}"
             roots = (
@@ -415,8 +425,12 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
                 if edition is not None and not entry.fallback
                 else (english_root,)
             )
-            present, copies = _images(entry, path, roots)
-            dead = _dead_links(entry, present, set(chapters))
+            # a figure added to or removed from an img/ folder changes that folder's mtime
+            folders = tuple(_version(root / "img") for root in roots)
+            present, copies = cache.remember(
+                "images", path, (entry.parsed, roots, folders), partial(_images, entry, path, roots)
+            )
+            dead = _dead_links(entry, present, chapter_set)
 
             lowered, notebooks = cache.remember(
                 "page",
