@@ -31,7 +31,7 @@ setup: sources envs system
 	 echo "(exit $$status: 0 = every cell ran, 1 = failures listed above; outputs: build/cells/)"
 	@echo "== site (all languages, never executes code) =="
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
-	@echo "site built in site/; to browse it: . .venv/bin/activate && mkdocs serve"
+	@echo "site built in site/; to browse it: . .venv/bin/activate && mkdocs serve --dirty"
 
 # every chapter of every edition in every framework: hours on a CPU (a GPU, --ray ADDRESS or
 # --shard I/N on several machines helps); the outputs are cached, so an interrupted run resumes
@@ -73,6 +73,7 @@ bench: sources envs
 	$(BIN)/python bench/check_alignment.py
 	$(BIN)/python bench/run_cells.py
 	$(BIN)/python bench/site_build.py
+	$(BIN)/python bench/serve_rebuild.py
 	$(BIN)/python bench/po_round_trip.py
 	$(BIN)/python bench/fuzz.py
 
