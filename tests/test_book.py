@@ -280,18 +280,28 @@ def test_the_whole_book_builds_in_every_language_without_a_broken_link(book_site
     assert "et al., 20" in introduction and "bibliography/#bib-" in introduction
 
 
-def test_a_v017_chapter_at_another_path_is_published_where_its_labels_lead(
+def test_a_v017_edition_keeps_its_own_structure_and_the_switcher_maps_sections_by_label(
     book_site: tuple[Path, str],
 ) -> None:
-    """vi keeps linear regression in chapter_linear-networks/ (v0.17); today's English has it in
-    chapter_linear-regression/. The Vietnamese page at today's path is the Vietnamese chapter
-    (not English with a fallback banner), so the language switcher leads to the same section;
-    its edit link names the file in the edition's own layout."""
+    """vi (v0.17) keeps linear regression in chapter_linear-networks/ as 3.1, its own toc's
+    number; today's English has it in chapter_linear-regression/ as 3.1 too, but softmax
+    regression is 4.1 in English and 3.4 in vi. The language switcher leads from each to the
+    other by the chapters' labels; a section vi lacks (oo-design, new in 1.0) leads to vi's
+    landing page, never to a 404."""
     site, _ = book_site
-    page = (site / "vi/chapter_linear-regression/linear-regression/index.html").read_text("utf-8")
-    assert "Hồi quy tuyến tính" in page or "hồi quy tuyến tính" in page
+    page = (site / "vi/chapter_linear-networks/linear-regression/index.html").read_text("utf-8")
+    assert "3.1. Hồi quy Tuyến tính" in page or "3.1. Hồi quy tuyến tính" in page
     assert "you are reading the English original" not in page and "bản gốc tiếng Anh" not in page
     assert "d2l-ai/d2l-vi/edit/main/chapter_linear-networks/linear-regression.md" in page
+    assert "en/chapter_linear-regression/linear-regression/" in page  # the switcher
+    assert not (site / "vi/chapter_linear-regression/linear-regression/index.html").exists()
+    softmax = (site / "vi/chapter_linear-networks/softmax-regression/index.html").read_text("utf-8")
+    assert "<title>3.4. " in softmax
+    english = (site / "en/chapter_linear-classification/softmax-regression/index.html").read_text("utf-8")
+    assert "<title>4.1. " in english and "vi/chapter_linear-networks/softmax-regression/" in english
+    new_in_1_0 = (site / "en/chapter_linear-regression/oo-design/index.html").read_text("utf-8")
+    assert 'hreflang="vi"' in new_in_1_0 or "/vi/" in new_in_1_0
+    assert "vi/chapter_linear-regression/oo-design" not in new_in_1_0
 
 
 KNOWN_BROKEN_MATH = ROOT / "tests" / "fixtures" / "site" / "math-broken-in-translations.tsv"

@@ -103,6 +103,46 @@ def inline_math_changed(context: CheckContext) -> Iterable[Finding]:
             )
 
 
+def tex_balance(tex: str) -> tuple[int, int]:
+    """Unescaped ``{`` minus ``}``, and ``\\begin`` minus ``\\end``: zero in TeX that typesets."""
+    plain = re.sub(r"\\.", "", tex)  # \{ and \} are braces in the formula, not groups
+    return plain.count("{") - plain.count("}"), tex.count("\\begin{") - tex.count("\\end{")
+
+
+@rule("E005", "math-does-not-typeset", "error")
+def math_does_not_typeset(context: CheckContext) -> Iterable[Finding]:
+    """Math of the translation whose braces or ``\\begin``/``\\end`` do not pair up: MathJax
+    stops at it ("Extra close brace or missing open brace") and the reader sees an error
+    instead of the formula. ``E001``/``E003`` compare formulas without their braces, so this
+    is the rule that sees it (ko-partrita adam.md:157, a brace a machine translation added).
+    Math English writes unbalanced itself is not reported.
+    """
+    english = {_tex(m) for block, _ in iter_blocks(context.en.blocks) for m in _all_math(block)}
+    for block, _ in iter_blocks(context.tr.blocks):
+        for math in _all_math(block):
+            if tex_balance(math) != (0, 0) and _tex(math) not in english:
+                braces, environments = tex_balance(math)
+                what = (
+                    f"{abs(braces)} {'unclosed' if braces > 0 else 'unopened'} brace(s)"
+                    if braces
+                    else f"{abs(environments)} unmatched \\begin/\\end"
+                )
+                yield context.finding(
+                    "E005",
+                    block.span.start,
+                    f"math does not typeset ({what}): `{math.strip()[:60]}`",
+                    hint="compare the formula with English's and restore its braces",
+                )
+
+
+def _all_math(block: object) -> list[str]:
+    """Every formula of a block: its inline and in-paragraph display math, or the equation."""
+    if isinstance(block, Equation):
+        return [block.tex]
+    facts = block_inline(block)  # type: ignore[arg-type]
+    return [*facts.math, *facts.display_math] if facts is not None else []
+
+
 # "$" that a machine translation turned into the word for dollar, glued to the formula
 CURRENCY_WORDS = ("달러", "dollar", "dolar", "đô la", "doları", "dolları")
 

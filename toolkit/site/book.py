@@ -1,11 +1,13 @@
 """The published book: which page each language has, and the Markdown of every page.
 
 Invariants:
-- Every language has the same chapters as today's English, at the same paths under its own
-  prefix (``en/``, ``ko/``, ...). An edition's file at another path (the v0.17 editions'
-  layout) is shown at the path of today's chapter it maps to by its labels (the checker's
-  mapping), so the language switcher leads to the same section across structures. A chapter
-  an edition lacks is today's English with a banner saying so (``fallback``).
+- English and the editions made from today's English have today's chapters, at the same
+  paths under their prefix (``en/``, ``ko/``, ``id/``); a chapter such an edition lacks is
+  today's English with a banner saying so (``fallback``). A v0.17 edition (its basis is not
+  today's English: tr, vi) keeps its own structure: its toc blocks' chapters, order,
+  numbers and paths. Every chapter page knows which of today's chapters it is (``same_as``,
+  by labels: the checker's mapping), so the language switcher leads to the same section
+  across structures, or to a language's landing page where it has none, never to a 404.
 - One edition is published per language: the one named in the options, else the one whose
   basis is the newest English revision.
 - Numbers, labels and outputs come from the parsed model (``lower``), the run-cells manifests
@@ -139,6 +141,11 @@ class SitePage:
     citations: tuple[str, ...] = ()  # bibliography keys cited on the page
     parent: str = ""  # a section's chapter page (its index.md), for the navigation
     files: tuple[tuple[str, str], ...] = ()  # generated files (path in the site, text): notebooks
+    same_as: str = ""  # today's English chapter this page is, for the switcher (default: chapter)
+
+    @property
+    def today_chapter(self) -> str:
+        return self.same_as or self.chapter
 
 
 @dataclass(frozen=True)
@@ -158,17 +165,16 @@ class Book:
     dead_links: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # link -> pages showing its text
 
     def alternates(self, chapter: str) -> list[dict[str, str]]:
-        """The same chapter in every language, for the language switcher."""
+        """The same chapter (today's English path) in every language, for the language
+        switcher; a language without it leads to its landing page, never to a 404."""
         found = []
         for site in self.languages:
-            for page in site.pages:
-                if (page.chapter == chapter and page.kind == "chapter") or (
-                    not chapter and page.kind == "landing"
-                ):
-                    found.append(
-                        {"name": site.words.name, "lang": site.language, "link": page_url(page.path)}
-                    )
-                    break
+            landing = next(page for page in site.pages if page.kind == "landing")
+            match = next(
+                (p for p in site.pages if chapter and p.kind == "chapter" and p.today_chapter == chapter),
+                landing,
+            )
+            found.append({"name": site.words.name, "lang": site.language, "link": page_url(match.path)})
         return found
 
 
@@ -228,10 +234,12 @@ def _findings(
     dict[tuple[str, str], list[Finding]],
     dict[tuple[str, str], str],
     dict[tuple[str, str], tuple[Path, tuple[str, ...]]],
+    dict[tuple[str, str], str],
 ]:
-    """check-alignment's findings per (edition, chapter), through its content-hash caches, and
-    where each edition's file at another path than today's English belongs:
-    (edition, today's chapter) -> the edition's chapter."""
+    """check-alignment's findings per (edition, chapter), through its content-hash caches;
+    where each edition's file at another path than today's English belongs ((edition, today's
+    chapter) -> the edition's chapter); each chapter's English basis; and which of today's
+    chapters each edition's chapter is ((edition, chapter) -> today's chapter, by labels)."""
     from toolkit.cache import ResultCache
     from toolkit.language import LanguageDetector
 
@@ -243,13 +251,16 @@ def _findings(
     for chapter_result in result.results:
         found[(chapter_result.job.edition, chapter_result.job.chapter)] = list(chapter_result.findings)
     moved: dict[tuple[str, str], str] = {}
+    today_of: dict[tuple[str, str], str] = {}
     bases: dict[tuple[str, str], tuple[Path, tuple[str, ...]]] = {}
     for job in jobs:
+        if job.today_chapter:
+            today_of[(job.edition, job.chapter)] = job.today_chapter
         if job.today_chapter and job.today_chapter != job.chapter:
             moved.setdefault((job.edition, job.today_chapter), job.chapter)
         if job.basis is not None:
             bases[(job.edition, job.chapter)] = (job.basis, job.basis_tabs)
-    return found, moved, bases
+    return found, moved, bases, today_of
 
 
 @dataclass(frozen=True)
@@ -262,6 +273,7 @@ class _Entry:
     fallback: bool
     manifest: Mapping[str, Any]  # run-cells' outputs for it ({} when it never ran), read once
     own: str = ""  # the chapter's path in its edition when it differs from today's English
+    same_as: str = ""  # today's English chapter this one is (by its labels), when not ``chapter``
 
     @property
     def own_chapter(self) -> str:
@@ -355,7 +367,7 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
     chapters = [entry.chapter for entry in toc] + rest
     numbers = {**chapter_numbers(rest, options), **{entry.chapter: entry.number for entry in toc}}
     parents = {entry.chapter: entry.parent for entry in toc}
-    findings, moved, bases = _findings(config, store)
+    findings, moved, bases, today_of = _findings(config, store)
     english_labels: dict[str, Target] = {}
     missing: dict[str, list[str]] = {}
     dead_links: dict[str, list[str]] = {}
@@ -370,7 +382,26 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
             **(load_bibliography(edition.directory / "d2l.bib") if edition is not None else {}),
         }
         entries: list[_Entry] = []
-        for chapter in chapters:
+        # a v0.17 edition keeps its own structure (its toc blocks, numbers and paths); each
+        # page still knows which of today's chapters it is (by labels) for the switcher
+        own_toc = (
+            [e for e in book_toc(edition.directory, store.get) if e.chapter != "index.md"]
+            if edition is not None and edition.basis != today.id
+            else []
+        )
+        if own_toc and edition is not None:
+            structure = [e.chapter for e in own_toc]
+            language_numbers = {e.chapter: e.number for e in own_toc}
+            language_parents = {e.chapter: e.parent for e in own_toc}
+            for chapter in structure:
+                entries.append(
+                    _own_entry(
+                        config, cache, edition, chapter, today_of.get((edition.id, chapter), ""), bases
+                    )
+                )
+        else:
+            structure, language_numbers, language_parents = chapters, numbers, parents
+        for chapter in [] if own_toc else chapters:
             own = chapter
             if edition is not None and not (edition.directory / chapter).is_file():
                 own = moved.get((edition.id, chapter), chapter)  # a v0.17 file, mapped by its labels
@@ -385,16 +416,8 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
                     today.tabs,
                     language != "en",
                 )
-            parsed = store.get(shown)
             basis = bases.get((shown_edition, own)) if not fallback else None
-            if basis is not None:
-                english, english_tabs = store.get(basis[0]), basis[1]
-                parsed = cache.remember(
-                    "equations",
-                    str(shown),
-                    (parsed, english, english_tabs, tabs),
-                    partial(_english_equations, parsed, english, english_tabs, tabs),
-                )
+            parsed = _with_basis_equations(cache, shown, basis, tabs)
             entries.append(
                 _Entry(
                     chapter,
@@ -410,14 +433,16 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
         # a label the edition's chapter lacks still leads somewhere: to the English page
         labels: dict[str, Target] = dict(english_labels)
         for entry in entries:
-            labels.update(number_chapter(entry.parsed, f"{language}/{entry.chapter}", numbers[entry.chapter]))
+            labels.update(
+                number_chapter(entry.parsed, f"{language}/{entry.chapter}", language_numbers[entry.chapter])
+            )
         if language == "en":
             english_labels = dict(labels)
         labels_token = cache.token("labels", language, frozenset(labels.items()))
         citations = {key: reference.short for key, reference in references.items()}
         citations_token = cache.token("citations", language, tuple(sorted(citations.items())))
         pages: list[SitePage] = []
-        chapter_set = set(chapters)
+        chapter_set = set(structure)
         for entry in entries:
             path = f"{language}/{entry.chapter}"
             roots = (
@@ -438,7 +463,7 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
                 (
                     entry.parsed,
                     entry.manifest,
-                    numbers[entry.chapter],
+                    language_numbers[entry.chapter],
                     entry.tabs,
                     labels_token,
                     citations_token,
@@ -450,7 +475,7 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
                     entry,
                     PageContext(
                         path,
-                        numbers[entry.chapter],
+                        language_numbers[entry.chapter],
                         entry.tabs,
                         words,
                         labels,
@@ -487,8 +512,11 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
                     entry.fallback,
                     copies,
                     lowered.citations,
-                    f"{language}/{parents[entry.chapter]}" if parents.get(entry.chapter) else "",
+                    f"{language}/{language_parents[entry.chapter]}"
+                    if language_parents.get(entry.chapter)
+                    else "",
                     tuple(notebooks.values()),
+                    entry.same_as,
                 )
             )
         chapter_pages = list(pages)
@@ -506,6 +534,46 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
 
 
 ENGLISH_REPOSITORY = ("d2l-ai/d2l-en", "master")
+
+
+def _with_basis_equations(
+    cache: BookCache, shown: Path, basis: tuple[Path, tuple[str, ...]] | None, tabs: tuple[str, ...]
+) -> Chapter:
+    """The shown file parsed, its display equations that lost something replaced by its
+    English basis's (``with_english_equations``)."""
+    parsed = cache.store.get(shown)
+    if basis is None:
+        return parsed
+    english, english_tabs = cache.store.get(basis[0]), basis[1]
+    return cache.remember(
+        "equations",
+        str(shown),
+        (parsed, english, english_tabs, tabs),
+        partial(_english_equations, parsed, english, english_tabs, tabs),
+    )
+
+
+def _own_entry(
+    config: ProjectConfig,
+    cache: BookCache,
+    edition: Edition,
+    chapter: str,
+    same_as: str,
+    bases: Mapping[tuple[str, str], tuple[Path, tuple[str, ...]]],
+) -> _Entry:
+    """A chapter of an edition published in its own structure (a v0.17 edition)."""
+    shown = edition.directory / chapter
+    return _Entry(
+        chapter,
+        shown,
+        _with_basis_equations(cache, shown, bases.get((edition.id, chapter)), edition.tabs),
+        edition.id,
+        edition.tabs,
+        False,
+        cache.manifest(config.build_dir / "cells" / edition.id / f"{chapter}.json"),
+        "",
+        same_as if same_as != chapter else "",
+    )
 
 
 def _english_equations(

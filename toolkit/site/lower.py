@@ -535,16 +535,12 @@ def with_english_equations(
     return dataclasses.replace(translation, blocks=blocks), tuple(sorted(replaced))
 
 
-def _tex_balance(tex: str) -> tuple[int, int]:
-    """Unescaped ``{`` minus ``}``, and ``\\begin`` minus ``\\end``: zero in TeX that typesets."""
-    plain = re.sub(r"\\.", "", tex)  # \{ and \} are braces in the formula, not groups
-    return plain.count("{") - plain.count("}"), tex.count("\\begin{") - tex.count("\\end{")
-
-
 def _broken_copy(en: str, tr: str, shape: Callable[[str], str]) -> bool:
     """The translation's formula is English's with something lost: a different shape (E001:
     commands, symbols) or unbalanced braces or environments where English's are balanced."""
-    return shape(en) != shape(tr) or (_tex_balance(tr) != (0, 0) and _tex_balance(en) == (0, 0))
+    from toolkit.checks.content import tex_balance
+
+    return shape(en) != shape(tr) or (tex_balance(tr) != (0, 0) and tex_balance(en) == (0, 0))
 
 
 def lower_chapter(chapter: Chapter, context: PageContext) -> LoweredPage:

@@ -137,7 +137,7 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
             sections: dict[str, list[Any]] = {}  # a chapter page -> its sections, in the book's order
             for page in site.pages:
                 self.language_of[page.path] = site.language
-                self.chapter_of[page.path] = page.chapter
+                self.chapter_of[page.path] = page.today_chapter
                 if page.parent and page.parent in sections:
                     sections[page.parent].append({page.title: page.path})
                 elif page.chapter.endswith("index.md") and page.kind == "chapter":
