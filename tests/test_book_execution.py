@@ -417,3 +417,33 @@ def test_tab_branches_are_resolved_as_d2lbooks_own_build_does() -> None:
     module = next(cell.code for cell in program.cells if "class Module(" in cell.code)
     assert "        self.board = ProgressBoard()\n        self.training = None\n" in module
     assert "tab.selected" not in module and "plot_train_per_epoch: int" not in module
+
+
+def test_a_chapters_manifest_is_written_when_its_programs_finish_not_at_the_end(tmp_path: Path) -> None:
+    """A book run takes hours and may be stopped: each chapter's outputs reach build/cells (and
+    the site) as soon as its programs are done, while later chapters still run."""
+    first, second = "chapter_preliminaries/lookup-api.md", "chapter_builders-guide/lazy-init.md"
+    seen_when_second_started: list[bool] = []
+
+    def on_event(framework: str, kind: str, payload: object) -> None:
+        program = getattr(payload, "program", None)
+        if kind == "program" and program is not None and program.chapter == second:
+            seen_when_second_started.append((tmp_path / "cells" / "en" / f"{first}.json").is_file())
+
+    run_cells(
+        [english_source(first), english_source(second)],
+        parse,
+        ("pytorch",),
+        tmp_path / "cache",
+        tmp_path / "cells",
+        300,
+        jobs=1,
+        trust_translations=False,
+        environments={"pytorch": environment("pytorch")},
+        on_event=on_event,
+        libraries=libraries(),
+        data_dir=tmp_path / "data",
+        downloads=False,
+    )
+    assert seen_when_second_started == [True]
+    assert (tmp_path / "cells" / "en" / f"{second}.json").is_file()

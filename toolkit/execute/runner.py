@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -262,73 +263,9 @@ def run_cells(
             queue.setdefault(entry.program.framework, []).append(entry)
     report.planned = list(plans.values())
 
-    def work(framework: str) -> None:
-        def cell_done(cell: CellResult) -> None:
-            if on_event:
-                on_event(framework, "cell", cell)
-
-        for entry in queue[framework]:
-            if on_event:
-                on_event(framework, "program", entry)
-            run = run_program(
-                entry.program,
-                environments[framework],
-                default_timeout,
-                on_cell=cell_done,
-                threads=threads,
-                max_output_bytes=max_output_bytes,
-                data_dir=data_dir,
-                downloads=downloads,
-            )
-            finished(entry, run)
-
-    def finished(entry: Planned, run: ProgramRun) -> None:
-        entry.run = run
-        if not run.problem:
-            framework = entry.program.framework
-            write_json_atomic(
-                cache_dir / "outputs" / f"{entry.key}.json",
-                {
-                    "key": entry.key,
-                    "framework": framework,
-                    "chapter": entry.program.chapter,
-                    "device": devices[framework].kind,
-                    "seconds": run.seconds,
-                    "cells": [c.to_json() for c in run.cells],
-                    "extra": run.extra,  # e.g. the Ray node that ran it
-                },
-            )
-
-    report.executions = sum(len(q) for q in queue.values())
-    workers = max(1, min(jobs, len(queue)))
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    if queue and ray_address:
-        from toolkit.execute.cluster import run_on_ray
-
-        entries = [entry for fw in queue for entry in queue[fw]]
-
-        def job_done(index: int, run: ProgramRun) -> None:
-            if on_event:
-                on_event(entries[index].program.framework, "program", entries[index])
-            finished(entries[index], run)
-
-        run_on_ray(
-            ray_address,
-            [(entry.program, environments[entry.program.framework].lock_hash) for entry in entries],
-            gpu={fw: devices[fw].kind == "gpu" for fw in queue},
-            default_timeout=default_timeout,
-            max_output_bytes=max_output_bytes,
-            data_dir=data_dir,
-            downloads=downloads,
-            on_done=job_done,
-        )
-    elif queue:
-        # the framework with the slowest start (TensorFlow) first, so it never waits for a worker
-        order = sorted(queue, key=lambda fw: START_ORDER.index(fw) if fw in START_ORDER else 99)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(work, order))
-
-    for (edition, chapter), by_framework in per_source.items():
+    def write_manifest(edition: str, chapter: str) -> None:
+        """The chapter's manifest for the site, from what its programs did (run or cached)."""
+        by_framework = per_source[(edition, chapter)]
         manifest: dict[str, Any] = {"edition": edition, "chapter": chapter, "frameworks": {}}
         for framework, (key, shared) in by_framework.items():
             entry = plans[key]
@@ -392,5 +329,93 @@ def run_cells(
             }
         report.manifests[(edition, chapter)] = manifest
         write_json_atomic(manifest_dir / edition / f"{chapter}.json", manifest)
+
+    # a chapter's manifest is written as soon as every program it shows has settled, so an
+    # interrupted book run leaves the site the outputs of every chapter it finished
+    sources_of: dict[str, list[tuple[str, str]]] = {}
+    for source_key, by_framework in per_source.items():
+        for key, _ in by_framework.values():
+            sources_of.setdefault(key, []).append(source_key)
+    manifest_lock = threading.Lock()
+
+    def settled(key: str) -> bool:
+        entry = plans[key]
+        return entry.run is not None or entry.cached is not None or bool(entry.skipped)
+
+    def chapter_finished(key: str) -> None:
+        for edition, chapter in sources_of.get(key, []):
+            if all(settled(k) for k, _ in per_source[(edition, chapter)].values()):
+                with manifest_lock:
+                    write_manifest(edition, chapter)
+
+    def work(framework: str) -> None:
+        def cell_done(cell: CellResult) -> None:
+            if on_event:
+                on_event(framework, "cell", cell)
+
+        for entry in queue[framework]:
+            if on_event:
+                on_event(framework, "program", entry)
+            run = run_program(
+                entry.program,
+                environments[framework],
+                default_timeout,
+                on_cell=cell_done,
+                threads=threads,
+                max_output_bytes=max_output_bytes,
+                data_dir=data_dir,
+                downloads=downloads,
+            )
+            finished(entry, run)
+
+    def finished(entry: Planned, run: ProgramRun) -> None:
+        entry.run = run
+        if not run.problem:
+            framework = entry.program.framework
+            write_json_atomic(
+                cache_dir / "outputs" / f"{entry.key}.json",
+                {
+                    "key": entry.key,
+                    "framework": framework,
+                    "chapter": entry.program.chapter,
+                    "device": devices[framework].kind,
+                    "seconds": run.seconds,
+                    "cells": [c.to_json() for c in run.cells],
+                    "extra": run.extra,  # e.g. the Ray node that ran it
+                },
+            )
+        chapter_finished(entry.key)
+
+    report.executions = sum(len(q) for q in queue.values())
+    workers = max(1, min(jobs, len(queue)))
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    if queue and ray_address:
+        from toolkit.execute.cluster import run_on_ray
+
+        entries = [entry for fw in queue for entry in queue[fw]]
+
+        def job_done(index: int, run: ProgramRun) -> None:
+            if on_event:
+                on_event(entries[index].program.framework, "program", entries[index])
+            finished(entries[index], run)
+
+        run_on_ray(
+            ray_address,
+            [(entry.program, environments[entry.program.framework].lock_hash) for entry in entries],
+            gpu={fw: devices[fw].kind == "gpu" for fw in queue},
+            default_timeout=default_timeout,
+            max_output_bytes=max_output_bytes,
+            data_dir=data_dir,
+            downloads=downloads,
+            on_done=job_done,
+        )
+    elif queue:
+        # the framework with the slowest start (TensorFlow) first, so it never waits for a worker
+        order = sorted(queue, key=lambda fw: START_ORDER.index(fw) if fw in START_ORDER else 99)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(work, order))
+
+    for edition, chapter in per_source:
+        write_manifest(edition, chapter)
     report.seconds = time.monotonic() - started
     return report
