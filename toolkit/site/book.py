@@ -522,7 +522,27 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
         chapter_pages = list(pages)
         language_editions = tuple(e for e in editions if e.language == language)
         pages.insert(0, _landing(language, words, edition, language_editions, chapter_pages, lock))
-        pages.append(_status(language, words, edition, entries, chapter_pages, findings))
+        # the status page reads every chapter's findings and manifest: made again only when
+        # one of them (or a title) changed
+        status_inputs = tuple(
+            (
+                entry.chapter,
+                entry.fallback,
+                entry.edition,
+                entry.manifest,
+                page.title,
+                tuple(findings.get((entry.edition, entry.own_chapter), ())),
+            )
+            for entry, page in zip(entries, chapter_pages, strict=True)
+        )
+        pages.append(
+            cache.remember(
+                "status",
+                language,
+                (edition, status_inputs),
+                partial(_status, language, words, edition, entries, chapter_pages, findings),
+            )
+        )
         pages.append(_bibliography(language, words, chapter_pages, references))
         sites.append(LanguageSite(language, words, edition, language_editions, tuple(pages)))
     return Book(
