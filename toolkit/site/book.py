@@ -98,11 +98,9 @@ class BookCache:
 
     def manifest(self, path: Path) -> dict[str, Any]:
         """run-cells' manifest at ``path`` ({} when there is none), read again when it changes."""
-        try:
-            status = path.stat()
-        except OSError:
+        version = _version(path)
+        if version == (0, 0):
             return {}
-        version = (status.st_mtime_ns, status.st_size)
         known = self._manifests.get(path)
         if known is not None and known[0] == version:
             return known[1]
@@ -232,14 +230,12 @@ def _findings(
     config: ProjectConfig, store: ChapterStore
 ) -> tuple[
     dict[tuple[str, str], list[Finding]],
-    dict[tuple[str, str], str],
     dict[tuple[str, str], tuple[Path, tuple[str, ...]]],
     dict[tuple[str, str], str],
 ]:
     """check-alignment's findings per (edition, chapter), through its content-hash caches;
-    where each edition's file at another path than today's English belongs ((edition, today's
-    chapter) -> the edition's chapter); each chapter's English basis; and which of today's
-    chapters each edition's chapter is ((edition, chapter) -> today's chapter, by labels)."""
+    each chapter's English basis; and which of today's chapters each edition's chapter is
+    ((edition, chapter) -> today's chapter, by labels)."""
     from toolkit.cache import ResultCache
     from toolkit.language import LanguageDetector
 
@@ -250,17 +246,14 @@ def _findings(
     found: dict[tuple[str, str], list[Finding]] = {}
     for chapter_result in result.results:
         found[(chapter_result.job.edition, chapter_result.job.chapter)] = list(chapter_result.findings)
-    moved: dict[tuple[str, str], str] = {}
     today_of: dict[tuple[str, str], str] = {}
     bases: dict[tuple[str, str], tuple[Path, tuple[str, ...]]] = {}
     for job in jobs:
         if job.today_chapter:
             today_of[(job.edition, job.chapter)] = job.today_chapter
-        if job.today_chapter and job.today_chapter != job.chapter:
-            moved.setdefault((job.edition, job.today_chapter), job.chapter)
         if job.basis is not None:
             bases[(job.edition, job.chapter)] = (job.basis, job.basis_tabs)
-    return found, moved, bases, today_of
+    return found, bases, today_of
 
 
 @dataclass(frozen=True)
@@ -367,7 +360,12 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
     chapters = [entry.chapter for entry in toc] + rest
     numbers = {**chapter_numbers(rest, options), **{entry.chapter: entry.number for entry in toc}}
     parents = {entry.chapter: entry.parent for entry in toc}
-    findings, moved, bases, today_of = _findings(config, store)
+    findings, bases, today_of = _findings(config, store)
+    # (edition, today's chapter) -> the edition's file at another path (a v0.17 layout)
+    moved: dict[tuple[str, str], str] = {}
+    for (edition_id, chapter), today_chapter in today_of.items():
+        if today_chapter != chapter:
+            moved.setdefault((edition_id, today_chapter), chapter)
     english_labels: dict[str, Target] = {}
     missing: dict[str, list[str]] = {}
     dead_links: dict[str, list[str]] = {}
