@@ -120,8 +120,8 @@ def math_does_not_typeset(context: CheckContext) -> Iterable[Finding]:
     english = {_tex(m) for block, _ in iter_blocks(context.en.blocks) for m in _all_math(block)}
     for block, _ in iter_blocks(context.tr.blocks):
         for math in _all_math(block):
-            if tex_balance(math) != (0, 0) and _tex(math) not in english:
-                braces, environments = tex_balance(math)
+            braces, environments = tex_balance(math)
+            if (braces, environments) != (0, 0) and _tex(math) not in english:
                 what = (
                     f"{abs(braces)} {'unclosed' if braces > 0 else 'unopened'} brace(s)"
                     if braces
