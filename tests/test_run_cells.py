@@ -371,3 +371,28 @@ def test_cli_names_an_untrusted_translated_cell_by_its_file_and_line(project: Pa
         f"translations/tr/chapter_computational-performance/hybridize.md:{fence}: pytorch cell differs from English: "
         "not executed" in result.stdout
     )
+
+
+def test_cpu_workers_share_one_frameworks_queue_but_a_gpu_framework_is_held_by_one() -> None:
+    from toolkit.execute.runner import Planned, Scheduler
+
+    def planned(key: str) -> Planned:
+        return Planned(program=None, key=key)  # type: ignore[arg-type]  # the scheduler never reads it
+
+    on_cpu = Scheduler({"pytorch": [planned("p1"), planned("p2"), planned("p3")]}, exclusive=set())
+    assert on_cpu.useful_workers() == 3
+    first, second = on_cpu.take(), on_cpu.take()
+    assert first is not None and second is not None
+    assert [first.key, second.key] == ["p1", "p2"]  # the queue's order is kept
+
+    on_gpu = Scheduler(
+        {"tensorflow": [planned("t1"), planned("t2")], "pytorch": [planned("p1")]},
+        exclusive={"tensorflow", "pytorch"},
+    )
+    assert on_gpu.useful_workers() == 2
+    a, b = on_gpu.take(), on_gpu.take()
+    assert a is not None and b is not None and (a.key, b.key) == ("t1", "p1")
+    assert on_gpu.take() is None  # t2 waits for the worker that holds TensorFlow's GPU
+    on_gpu.release("tensorflow")
+    c = on_gpu.take()
+    assert c is not None and c.key == "t2"

@@ -54,6 +54,40 @@ from toolkit.model import Chapter
 START_ORDER = ("tensorflow", "jax", "mxnet", "pytorch")
 
 
+class Scheduler:
+    """Hands queued programs to workers, framework by framework in the given order.
+
+    Any idle worker takes the next program of the first framework that has one, so two CPU
+    workers share even a single framework's queue. A framework in ``exclusive`` (one that runs
+    on the GPU) is held by one worker at a time: two kernels of one framework never share a GPU.
+    """
+
+    def __init__(self, queues: dict[str, list[Planned]], exclusive: set[str]) -> None:
+        self._pending = {fw: list(reversed(entries)) for fw, entries in queues.items()}
+        self._exclusive = exclusive
+        self._held: set[str] = set()
+        self._lock = threading.Lock()
+
+    def useful_workers(self) -> int:
+        """How many workers can ever be busy at once."""
+        return sum(1 if fw in self._exclusive else len(entries) for fw, entries in self._pending.items())
+
+    def take(self) -> Planned | None:
+        """The next program this worker may run, or None when none is left for it."""
+        with self._lock:
+            for fw, entries in self._pending.items():
+                if entries and fw not in self._held:
+                    if fw in self._exclusive:
+                        self._held.add(fw)
+                    return entries.pop()
+            return None
+
+    def release(self, framework: str) -> None:
+        """The worker finished its program of ``framework``."""
+        with self._lock:
+            self._held.discard(framework)
+
+
 def in_shard(chapter: str, shard: tuple[int, int] | None) -> bool:
     """Whether ``chapter`` belongs to shard ``(i, n)`` (1-based), by a hash stable across runs."""
     if shard is None:
@@ -348,25 +382,39 @@ def run_cells(
                 with manifest_lock:
                     write_manifest(edition, chapter)
 
-    def work(framework: str) -> None:
+    # the framework with the slowest start (TensorFlow) first, so it never waits for a worker
+    order = sorted(queue, key=lambda fw: START_ORDER.index(fw) if fw in START_ORDER else 99)
+    scheduler = Scheduler(
+        {fw: queue[fw] for fw in order}, exclusive={fw for fw in queue if devices[fw].kind == "gpu"}
+    )
+
+    def work() -> None:
+        while (entry := scheduler.take()) is not None:
+            try:
+                run_one(entry)
+            finally:
+                scheduler.release(entry.program.framework)
+
+    def run_one(entry: Planned) -> None:
+        framework = entry.program.framework
+
         def cell_done(cell: CellResult) -> None:
             if on_event:
                 on_event(framework, "cell", cell)
 
-        for entry in queue[framework]:
-            if on_event:
-                on_event(framework, "program", entry)
-            run = run_program(
-                entry.program,
-                environments[framework],
-                default_timeout,
-                on_cell=cell_done,
-                threads=threads,
-                max_output_bytes=max_output_bytes,
-                data_dir=data_dir,
-                downloads=downloads,
-            )
-            finished(entry, run)
+        if on_event:
+            on_event(framework, "program", entry)
+        run = run_program(
+            entry.program,
+            environments[framework],
+            default_timeout,
+            on_cell=cell_done,
+            threads=threads,
+            max_output_bytes=max_output_bytes,
+            data_dir=data_dir,
+            downloads=downloads,
+        )
+        finished(entry, run)
 
     def finished(entry: Planned, run: ProgramRun) -> None:
         entry.run = run
@@ -387,7 +435,7 @@ def run_cells(
         chapter_finished(entry.key)
 
     report.executions = sum(len(q) for q in queue.values())
-    workers = max(1, min(jobs, len(queue)))
+    workers = max(1, min(jobs, scheduler.useful_workers()))
     threads = max(1, (os.cpu_count() or 1) // workers)
     if queue and ray_address:
         from toolkit.execute.cluster import run_on_ray
@@ -410,10 +458,9 @@ def run_cells(
             on_done=job_done,
         )
     elif queue:
-        # the framework with the slowest start (TensorFlow) first, so it never waits for a worker
-        order = sorted(queue, key=lambda fw: START_ORDER.index(fw) if fw in START_ORDER else 99)
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(work, order))
+            for future in [pool.submit(work) for _ in range(workers)]:
+                future.result()
 
     for edition, chapter in per_source:
         write_manifest(edition, chapter)
