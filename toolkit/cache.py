@@ -5,6 +5,11 @@ its English basis and today's English (and candidate revisions), tabs, language,
 labels, the rule selection, and the toolkit's own source files (so editing a rule invalidates
 every entry). Nothing is keyed by mtime. Entries are written atomically (temp file + rename);
 an unreadable entry is a miss, never an error.
+
+One ``ResultCache`` object also remembers, for its own life, each file's digest and labels by
+the file's stat (inode, mtime, size), and every entry it read or wrote (an entry's key names
+its content, so a remembered entry never goes stale): a long-lived process (``mkdocs serve``)
+that checks the book again after an edit re-reads the edited file only.
 """
 
 from __future__ import annotations
@@ -34,53 +39,95 @@ def toolkit_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def file_version(path: Path) -> tuple[int, int, int]:
+    """(inode, mtime, size) of a file or folder: what the in-memory caches compare to notice
+    an edit (a save that replaces the file changes its inode). Raises OSError."""
+    status = path.stat()
+    return (status.st_ino, status.st_mtime_ns, status.st_size)
+
+
 class ResultCache:
     def __init__(self, directory: Path) -> None:
         self.directory = directory / "results"
         self.hits = 0
         self.misses = 0
+        self._digests: dict[Path, tuple[tuple[int, int, int], bytes]] = {}
+        self._entries: dict[Path, object] = {}
+        self._labels: dict[Path, tuple[tuple[int, int, int], tuple[str, ...]]] = {}
+        self._findings: dict[str, tuple[Finding, ...]] = {}
 
-    @staticmethod
-    def key(parts: list[str], files: list[Path]) -> str:
+    def key(self, parts: list[str], files: list[Path]) -> str:
         digest = hashlib.sha256(f"{CACHE_FORMAT}\0{toolkit_fingerprint()}".encode())
         for part in parts:
             digest.update(b"\0" + part.encode("utf-8", "surrogateescape"))
         for path in files:
-            digest.update(b"\0" + hashlib.sha256(path.read_bytes()).digest())
+            digest.update(b"\0" + self._digest(path))
         return digest.hexdigest()
+
+    def _digest(self, path: Path) -> bytes:
+        """sha256 of the file's bytes, read again only when its stat changed."""
+        version = file_version(path)
+        known = self._digests.get(path)
+        if known is not None and known[0] == version:
+            return known[1]
+        digest = hashlib.sha256(path.read_bytes()).digest()
+        self._digests[path] = (version, digest)
+        return digest
+
+    def _read(self, entry: Path) -> object:
+        """The entry's JSON (remembered), or None when it is missing or unreadable."""
+        if entry in self._entries:
+            return self._entries[entry]
+        try:
+            data: object = json.loads(entry.read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        self._entries[entry] = data
+        return data
 
     def labels(self, path: Path, compute: Callable[[], list[str]]) -> list[str]:
         """The labels a file defines, in document order, cached by the file's content (and
         the toolkit's)."""
+        version = file_version(path)
+        known = self._labels.get(path)
+        if known is not None and known[0] == version:
+            return list(known[1])
+        labels = self._stored_labels(path, compute)
+        self._labels[path] = (version, tuple(labels))
+        return labels
+
+    def _stored_labels(self, path: Path, compute: Callable[[], list[str]]) -> list[str]:
         key = self.key(["ordered-labels"], [path])
         entry = self.directory.parent / "labels" / key[:2] / f"{key}.json"
-        try:
-            stored = json.loads(entry.read_text("utf-8"))
-            if isinstance(stored, list):
-                return [str(label) for label in stored]
-        except (OSError, ValueError):
-            pass
+        stored = self._read(entry)
+        if isinstance(stored, list):
+            return [str(label) for label in stored]
         labels = compute()
         self._write(entry, labels)
         return labels
 
     def get(self, key: str) -> list[Finding] | None:
-        path = self.directory / key[:2] / f"{key}.json"
-        try:
-            data = json.loads(path.read_text("utf-8"))
-            findings = [Finding(**{**item, "items": tuple(item.get("items", ()))}) for item in data]
-        except (OSError, ValueError, TypeError):
-            self.misses += 1
-            return None
+        known = self._findings.get(key)
+        if known is None:
+            data = self._read(self.directory / key[:2] / f"{key}.json")
+            try:
+                if not isinstance(data, list):
+                    raise TypeError("not a list of findings")
+                known = tuple(Finding(**{**item, "items": tuple(item.get("items", ()))}) for item in data)
+            except (AttributeError, TypeError):
+                self.misses += 1
+                return None
+            self._findings[key] = known
         self.hits += 1
-        return findings
+        return list(known)
 
     def put(self, key: str, findings: list[Finding]) -> None:
+        self._findings[key] = tuple(findings)
         self._write(self.directory / key[:2] / f"{key}.json", [asdict(f) for f in findings])
 
-    @staticmethod
-    def _write(path: Path, data: object) -> None:
+    def _write(self, path: Path, data: object) -> None:
         write_json_atomic(path, data)
+        self._entries[path] = data
 
 
 def write_json_atomic(path: Path, data: object) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from toolkit.cache import ResultCache
+from toolkit.cache import ResultCache, file_version
 from toolkit.config import ConfigError, Edition, Lock, ProjectConfig, load_editions, load_lock
 from toolkit.findings import Finding
 from toolkit.sources import verify_sources
@@ -27,13 +27,16 @@ if TYPE_CHECKING:
 class ChapterStore:
     """Parses each file once and names it by a path relative to the project.
 
-    A file is parsed again when its size or modification time changes, so a long-lived
-    process (``mkdocs serve``) sees an edited chapter and reuses every other one: an unchanged
-    file gives back the very same ``Chapter`` object, which callers may use as a cache key."""
+    A file is parsed again when its ``file_version`` (inode, mtime, size) changes, so a
+    long-lived process (``mkdocs serve``) sees an edited chapter and reuses every other one: an
+    unchanged file gives back the very same ``Chapter`` object, which callers may use as a
+    cache key.
+    A path is resolved (symbolic links followed) the first time the store sees it."""
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = root
-        self._chapters: dict[Path, tuple[tuple[int, int], Chapter]] = {}
+        self._chapters: dict[Path, tuple[tuple[int, int, int], Chapter]] = {}
+        self._resolved: dict[Path, Path] = {}
 
     def display(self, path: Path) -> str:
         if self.root is not None:
@@ -46,12 +49,13 @@ class ChapterStore:
     def get(self, path: Path) -> Chapter:
         from toolkit.parser import parse_chapter
 
-        key = path.resolve()
+        key = self._resolved.get(path)
+        if key is None:
+            key = self._resolved[path] = path.resolve()
         try:
-            status = key.stat()
+            version = file_version(key)
         except OSError as error:
             raise ConfigError(f"{path}: cannot read: {error.strerror}") from error
-        version = (status.st_mtime_ns, status.st_size)
         known = self._chapters.get(key)
         if known is not None and known[0] == version:
             return known[1]
@@ -249,8 +253,7 @@ def project_jobs(
                 f"{edition.directory / 'edition.toml'}: basis {edition.basis} is not a revision in {lock.path} ({known})"
             )
         for path in chapter_files(edition.directory):
-            resolved = path.resolve()
-            if wanted and not any(resolved == w or w in resolved.parents for w in wanted):
+            if wanted and not any(w == (r := path.resolve()) or w in r.parents for w in wanted):
                 continue
             chapter = str(path.relative_to(edition.directory))
             basis = file_basis(config, lock, edition, path)

@@ -31,6 +31,7 @@ import jinja2
 
 from toolkit.book.basis import chapter_files
 from toolkit.book.toc import book_toc
+from toolkit.cache import ResultCache, file_version
 from toolkit.checker import ChapterStore, RunResult, check_jobs, project_jobs
 from toolkit.config import ConfigError, Edition, Lock, ProjectConfig, load_editions, load_lock
 from toolkit.findings import Finding
@@ -93,13 +94,19 @@ class BookCache:
 
     def __init__(self, root: Path) -> None:
         self.store = ChapterStore(root)
-        self._manifests: dict[Path, tuple[tuple[int, int], dict[str, Any]]] = {}
+        self._results: dict[Path, ResultCache] = {}
+        self._manifests: dict[Path, tuple[tuple[int, int, int], dict[str, Any]]] = {}
         self._values: dict[tuple[str, str], tuple[tuple[object, ...], Any]] = {}
+
+    def results(self, cache_dir: Path) -> ResultCache:
+        """check-alignment's result cache in ``cache_dir``, one object for every build (it
+        remembers file digests and entries it read)."""
+        return self._results.setdefault(cache_dir, ResultCache(cache_dir))
 
     def manifest(self, path: Path) -> dict[str, Any]:
         """run-cells' manifest at ``path`` ({} when there is none), read again when it changes."""
         version = _version(path)
-        if version == (0, 0):
+        if version == (0, 0, 0):
             return {}
         known = self._manifests.get(path)
         if known is not None and known[0] == version:
@@ -227,7 +234,7 @@ def chapter_numbers(chapters: Iterable[str], options: SiteOptions) -> dict[str, 
 
 
 def _findings(
-    config: ProjectConfig, store: ChapterStore
+    config: ProjectConfig, store: ChapterStore, results: ResultCache
 ) -> tuple[
     dict[tuple[str, str], list[Finding]],
     dict[tuple[str, str], tuple[Path, tuple[str, ...]]],
@@ -236,12 +243,11 @@ def _findings(
     """check-alignment's findings per (edition, chapter), through its content-hash caches;
     each chapter's English basis; and which of today's chapters each edition's chapter is
     ((edition, chapter) -> today's chapter, by labels)."""
-    from toolkit.cache import ResultCache
     from toolkit.language import LanguageDetector
 
-    jobs, _, _ = project_jobs(config, store=store, cache=ResultCache(config.cache_dir))
+    jobs, _, _ = project_jobs(config, store=store, cache=results)
     detector = LanguageDetector(config.cache_dir / "language.json")
-    result: RunResult = check_jobs(jobs, store, detector, cache=ResultCache(config.cache_dir))
+    result: RunResult = check_jobs(jobs, store, detector, cache=results)
     detector.save()
     found: dict[tuple[str, str], list[Finding]] = {}
     for chapter_result in result.results:
@@ -307,16 +313,15 @@ def _images(
     return frozenset(present), tuple(copies)
 
 
-def _version(path: Path) -> tuple[int, int]:
-    """A file's or folder's (mtime, size), (0, 0) when it is missing: what a cache compares."""
+def _version(path: Path) -> tuple[int, int, int]:
+    """A file's or folder's ``file_version``, (0, 0, 0) when it is missing."""
     try:
-        status = path.stat()
+        return file_version(path)
     except OSError:
-        return (0, 0)
-    return (status.st_mtime_ns, status.st_size)
+        return (0, 0, 0)
 
 
-def _dead_links(entry: _Entry, files: frozenset[str], chapters: set[str]) -> frozenset[str]:
+def _dead_links(entry: _Entry, files: frozenset[str], chapters: frozenset[str]) -> frozenset[str]:
     """Relative link targets of the chapter that are neither a page of the book nor a file
     the site carries."""
     from toolkit.model import block_inline, iter_blocks
@@ -360,7 +365,7 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
     chapters = [entry.chapter for entry in toc] + rest
     numbers = {**chapter_numbers(rest, options), **{entry.chapter: entry.number for entry in toc}}
     parents = {entry.chapter: entry.parent for entry in toc}
-    findings, bases, today_of = _findings(config, store)
+    findings, bases, today_of = _findings(config, store, cache.results(config.cache_dir))
     # (edition, today's chapter) -> the edition's file at another path (a v0.17 layout)
     moved: dict[tuple[str, str], str] = {}
     for (edition_id, chapter), today_chapter in today_of.items():
@@ -431,8 +436,14 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
         # a label the edition's chapter lacks still leads somewhere: to the English page
         labels: dict[str, Target] = dict(english_labels)
         for entry in entries:
+            path, number = f"{language}/{entry.chapter}", language_numbers[entry.chapter]
             labels.update(
-                number_chapter(entry.parsed, f"{language}/{entry.chapter}", language_numbers[entry.chapter])
+                cache.remember(
+                    "numbers",
+                    path,
+                    (entry.parsed, number),
+                    partial(number_chapter, entry.parsed, path, number),
+                )
             )
         if language == "en":
             english_labels = dict(labels)
@@ -440,7 +451,8 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
         citations = {key: reference.short for key, reference in references.items()}
         citations_token = cache.token("citations", language, tuple(sorted(citations.items())))
         pages: list[SitePage] = []
-        chapter_set = set(structure)
+        chapter_set = frozenset(structure)
+        chapters_token = cache.token("chapters", language, chapter_set)
         for entry in entries:
             path = f"{language}/{entry.chapter}"
             roots = (
@@ -453,7 +465,12 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
             present, copies = cache.remember(
                 "images", path, (entry.parsed, roots, folders), partial(_images, entry, path, roots)
             )
-            dead = _dead_links(entry, present, chapter_set)
+            dead = cache.remember(
+                "dead-links",
+                path,
+                (entry.parsed, present, chapters_token),
+                partial(_dead_links, entry, present, chapter_set),
+            )
 
             lowered, notebooks = cache.remember(
                 "page",
@@ -541,7 +558,17 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
                 partial(_status, language, words, edition, entries, chapter_pages, findings),
             )
         )
-        pages.append(_bibliography(language, words, chapter_pages, references))
+        pages.append(
+            cache.remember(
+                "bibliography",
+                language,
+                (
+                    cache.token("references", language, tuple(sorted(references.items()))),
+                    tuple((page.path, page.title, page.citations) for page in chapter_pages),
+                ),
+                partial(_bibliography, language, words, chapter_pages, references),
+            )
+        )
         sites.append(LanguageSite(language, words, edition, language_editions, tuple(pages)))
     return Book(
         tuple(sites),

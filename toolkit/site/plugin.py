@@ -28,6 +28,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
@@ -97,6 +98,22 @@ def _pages_of(section: Section) -> list[Page]:
     return found
 
 
+class MemoryBytecodeCache(jinja2.BytecodeCache):
+    """Jinja's compiled templates in memory. Jinja checks each entry against its template
+    source's checksum, so an edited template is compiled again."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
 class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
     def __init__(self) -> None:
         self.book: Book | None = None
@@ -107,6 +124,8 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
         self.language_of: dict[str, str] = {}  # page src_uri -> language
         self.chapter_of: dict[str, str] = {}
         self.navs: dict[str, Navigation] = {}
+        self.templates = MemoryBytecodeCache()  # compiled theme templates, kept between builds
+        self.search_indexes: dict[str, dict[str, Any]] = {}  # language -> its index, last written
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Having this hook keeps one plugin object for all builds of `mkdocs serve`, and with
@@ -157,6 +176,12 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
         config.extra_javascript.append("assets/mathjax/tex-chtml.js")
         config.extra_css.append("assets/d2l.css")
         return config
+
+    def on_env(self, env: jinja2.Environment, *, config: MkDocsConfig, files: Files) -> jinja2.Environment:
+        """MkDocs makes a new template environment for every build; the compiled templates are
+        kept, so a rebuild under `mkdocs serve` does not compile Material's templates again."""
+        env.bytecode_cache = self.templates
+        return env
 
     def on_serve(self, server: LiveReloadServer, *, config: MkDocsConfig, builder: Any) -> LiveReloadServer:
         """`mkdocs serve` rebuilds when a chapter, its English or its stored outputs change."""
@@ -275,7 +300,7 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
         assert self.book is not None
         index = Path(config.site_dir) / "search" / "search_index.json"
         if index.is_file():
-            split_search_index(index, [s.language for s in self.book.languages])
+            split_search_index(index, [s.language for s in self.book.languages], self.search_indexes)
         if self.book.missing_images:
             names = ", ".join(sorted(self.book.missing_images))
             log.info(

@@ -35,9 +35,19 @@ def split_index(data: dict[str, Any], language: str) -> dict[str, Any]:
     return {"config": config, "docs": docs}
 
 
-def split_search_index(index: Path, languages: list[str]) -> None:
+def split_search_index(
+    index: Path, languages: list[str], written: dict[str, dict[str, Any]] | None = None
+) -> None:
+    """Write each language's index beside ``index``. With ``written`` (what an earlier build of
+    the same process wrote, updated here), a language whose index is unchanged and still on
+    disk is not written again: a `mkdocs serve` rebuild after one edit rewrites one index."""
     data = json.loads(index.read_text("utf-8"))
     for language in languages:
         target = index.parent.parent / language / "search" / "search_index.json"
+        split = split_index(data, language)
+        if written is not None and written.get(language) == split and target.is_file():
+            continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(split_index(data, language), ensure_ascii=False), "utf-8")
+        target.write_text(json.dumps(split, ensure_ascii=False), "utf-8")
+        if written is not None:
+            written[language] = split
