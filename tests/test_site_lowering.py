@@ -254,3 +254,31 @@ def test_a_broken_translated_equation_is_published_as_englishs() -> None:
     lowered = lower_chapter(fixed, context_for(translation)).markdown
     assert lines == (5,) and "\\frac{a}{b}" in lowered and "\\frac{a}{b\n" not in lowered
     assert "x^2" in lowered and "Metin." in lowered
+
+
+def test_a_damaged_formula_in_the_prose_is_published_as_englishs() -> None:
+    """Formulas in paragraphs that a tool damaged (ko-partrita batch-norm: doubled backslashes,
+    ``_\\\\mathcal`` a subscript MathJax cannot take; momentum: ``\\beta`` read as a backspace;
+    adam: an added brace) are shown as the same formula of English; a formula English does not
+    have, and a row break English writes itself, stay the translation's."""
+    from toolkit.site.lower import with_english_equations
+
+    english = (
+        "# T\n\nThe mean $\\hat{\\boldsymbol{\\mu}}_\\mathcal{B}$ and $\\beta = 0.25$ here.\n\n"
+        "Then $\\mathbf{g}_t^2$ and $\\begin{bmatrix}x_1 \\\\x_2\\end{bmatrix}$.\n\n"
+        "- an item with $$\\frac{a}{b}$$ in it\n"
+    )
+    translation = (
+        "# T\n\n평균 $\\\\hat{\\\\boldsymbol{\\\\mu}}_\\\\mathcal{B}$ 과 $\beta = 0.25$ 입니다.\n\n"
+        "그리고 $\\mathbf{g}_t^2}$ 와 $\\begin{bmatrix}x_1 \\\\x_2\\end{bmatrix}$, 새 식 $y^{2$.\n\n"
+        "- 항목 $$\\\\frac{a}{b}$$ 입니다\n"
+    )
+    en = parse_chapter("en.md", english.encode())
+    tr = parse_chapter("tr.md", translation.encode())
+    fixed, lines = with_english_equations(tr, en, ("mxnet",), ("mxnet",))
+    lowered = lower_chapter(fixed, context_for(translation)).markdown
+    assert lines == (3, 5, 7)
+    assert "평균 $\\hat{\\boldsymbol{\\mu}}_\\mathcal{B}$ 과 $\\beta = 0.25$ 입니다." in lowered
+    assert "그리고 $\\mathbf{g}_t^2$ 와 $\\begin{bmatrix}x_1 \\\\x_2\\end{bmatrix}$" in lowered
+    assert "새 식 $y^{2$" in lowered  # no English twin: the page's banner tells the reader
+    assert "$\\displaystyle \\frac{a}{b}$" in lowered and "\b" not in lowered

@@ -109,33 +109,69 @@ def tex_balance(tex: str) -> tuple[int, int]:
     return plain.count("{") - plain.count("}"), tex.count("\\begin{") - tex.count("\\end{")
 
 
+# "\beta", "\frac" read by a tool as Python escapes: a backspace and "eta", a form feed and "rac"
+ESCAPED = {"\x07": "\\a", "\x08": "\\b", "\x0b": "\\v", "\x0c": "\\f"}
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# "\\mathbf", "\\|": a tool doubled the backslash of a command. "\\" then a letter is also a
+# row break followed by a variable ("x_1 \\x_2"), so only a command of two letters or more, or
+# a symbol command that no row starts with, counts
+DOUBLED = re.compile(r"(?<!\\)\\\\([A-Za-z]{2,}|[|.,;!])")
+# undone only in a formula whose commands were doubled: "\\\\left\\\\{" was "\\left\\{"
+DOUBLED_BRACE = re.compile(r"(?<!\\)\\\\([{}])")
+
+
+def tex_problem(tex: str, control: bool = True) -> str:
+    """Why MathJax cannot typeset ``tex`` as its author meant, or "" when nothing is seen
+    (control characters only with ``control``)."""
+    braces, environments = tex_balance(tex)
+    if braces:
+        return f"{abs(braces)} {'unclosed' if braces > 0 else 'unopened'} brace(s)"
+    if environments:
+        return f"{abs(environments)} unmatched \\begin/\\end"
+    character = CONTROL.search(tex) if control else None
+    if character:
+        escape = ESCAPED.get(character.group(0), "an escape")
+        return f"a control character where {escape} was (a tool read it as an escape)"
+    doubled = DOUBLED.search(tex)
+    if doubled:
+        return f"a doubled backslash: `\\\\{doubled.group(1)}` for `\\{doubled.group(1)}`"
+    return ""
+
+
+def repaired_tex(tex: str) -> str:
+    """``tex`` with what a tool did to it undone where that is certain (escapes read as control
+    characters, doubled backslashes of commands); braces a tool lost or added are not guessed."""
+    tex = CONTROL.sub(lambda m: ESCAPED.get(m.group(0), m.group(0)), tex)
+    if DOUBLED.search(tex) is None:
+        return tex
+    tex = DOUBLED.sub(lambda m: "\\" + m.group(1), tex)
+    return DOUBLED_BRACE.sub(lambda m: "\\" + m.group(1), tex)
+
+
 @rule("E005", "math-does-not-typeset", "error")
 def math_does_not_typeset(context: CheckContext) -> Iterable[Finding]:
-    """Math of the translation whose braces or ``\\begin``/``\\end`` do not pair up: MathJax
-    stops at it ("Extra close brace or missing open brace") and the reader sees an error
-    instead of the formula. ``E001``/``E003`` compare formulas without their braces, so this
-    is the rule that sees it (ko-partrita adam.md:157, a brace a machine translation added).
-    Math English writes unbalanced itself is not reported.
+    """Math of the translation that MathJax cannot typeset as meant: braces or
+    ``\\begin``/``\\end`` that do not pair up (MathJax stops: "Extra close brace or missing
+    open brace"); a command's backslash doubled (``\\\\mathbf``, a row break and the letters
+    "mathbf", or a subscript with nothing to take). ``E001``/``E003`` compare formulas without
+    their braces, so this is the rule that sees it (ko-partrita adam.md:157, a brace a machine
+    translation added; batch-norm.md, doubled backslashes). A ``\\beta`` a tool turned into a
+    backspace is ``X006``'s. Math English writes the same way itself is not reported.
     """
-    english = {_tex(m) for block, _ in iter_blocks(context.en.blocks) for m in _all_math(block)}
+    english = {_tex(m) for block, _ in iter_blocks(context.en.blocks) for m in all_math(block)}
     for block, _ in iter_blocks(context.tr.blocks):
-        for math in _all_math(block):
-            braces, environments = tex_balance(math)
-            if (braces, environments) != (0, 0) and _tex(math) not in english:
-                what = (
-                    f"{abs(braces)} {'unclosed' if braces > 0 else 'unopened'} brace(s)"
-                    if braces
-                    else f"{abs(environments)} unmatched \\begin/\\end"
-                )
+        for math in all_math(block):
+            problem = tex_problem(math, control=False)
+            if problem and _tex(math) not in english:
                 yield context.finding(
                     "E005",
                     block.span.start,
-                    f"math does not typeset ({what}): `{math.strip()[:60]}`",
-                    hint="compare the formula with English's and restore its braces",
+                    f"math does not typeset ({problem}): `{math.strip()[:60]}`",
+                    hint="compare the formula with English's and restore it",
                 )
 
 
-def _all_math(block: object) -> list[str]:
+def all_math(block: object) -> list[str]:
     """Every formula of a block: its inline and in-paragraph display math, or the equation."""
     if isinstance(block, Equation):
         return [block.tex]

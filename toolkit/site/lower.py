@@ -509,8 +509,10 @@ def _inline_display_math(block: Block) -> str:
 def with_english_equations(
     translation: Chapter, english: Chapter, en_tabs: tuple[str, ...], tr_tabs: tuple[str, ...]
 ) -> tuple[Chapter, tuple[int, ...]]:
-    """The translation with each display equation that differs from its English counterpart
-    (check-alignment's E001: a lost brace, a ``\\`` eaten by a tool) replaced by English's.
+    """The translation with its math that does not typeset replaced by English's: each display
+    equation that differs from its English counterpart (check-alignment's E001: a lost brace, a
+    ``\\`` eaten by a tool), and each formula in the prose that E005 flags where English has the
+    same formula (the same commands and symbols once a tool's damage is undone).
 
     Math is the same in every language, as code is: readers get the formula that typesets,
     and the status page still lists the difference. Returns the chapter and the lines replaced.
@@ -524,15 +526,66 @@ def with_english_equations(
         tr = pair.tr.block if pair.tr is not None else None
         if isinstance(en, Equation) and isinstance(tr, Equation) and _broken_copy(en.tex, tr.tex, tex_shape):
             replaced[tr.span.start] = en.tex
-    if not replaced:
+    twins = _english_twins(english)
+    lines: set[int] = set(replaced)
+    blocks: list[Block] = []
+    for block in translation.blocks:
+        if isinstance(block, Equation) and block.span.start in replaced:
+            block = dataclasses.replace(block, tex=replaced[block.span.start])
+        elif isinstance(block, TabBlock):
+            children = tuple(_with_english_math(child, twins, lines) for child in block.children)
+            if children != block.children:
+                block = dataclasses.replace(block, children=children)
+        else:
+            block = _with_english_math(block, twins, lines)
+        blocks.append(block)
+    if not lines:
         return translation, ()
-    blocks = tuple(
-        dataclasses.replace(b, tex=replaced[b.span.start])
-        if isinstance(b, Equation) and b.span.start in replaced
-        else b
-        for b in translation.blocks
-    )
-    return dataclasses.replace(translation, blocks=blocks), tuple(sorted(replaced))
+    return dataclasses.replace(translation, blocks=tuple(blocks)), tuple(sorted(lines))
+
+
+def _english_twins(english: Chapter) -> tuple[frozenset[str], dict[str, str]]:
+    """English's formulas (spacing aside), and by shape those that typeset."""
+    from toolkit.checks.content import all_math, tex_problem, tex_shape
+
+    exact: set[str] = set()
+    by_shape: dict[str, str] = {}
+    for block, _ in iter_blocks(english.blocks):
+        for tex in all_math(block):
+            exact.add("".join(tex.split()))
+            if not tex_problem(tex):
+                by_shape.setdefault(tex_shape(tex), tex)
+    return frozenset(exact), by_shape
+
+
+def _with_english_math(block: Block, twins: tuple[frozenset[str], dict[str, str]], lines: set[int]) -> Block:
+    """A prose block whose formulas that do not typeset (``tex_problem``) are replaced by the
+    English formula they are a damaged copy of, when English has one; ``lines`` gets its line."""
+    from toolkit.checks.content import repaired_tex, tex_problem, tex_shape
+
+    inline = block_inline(block)
+    if inline is None:
+        return block
+    exact, by_shape = twins
+
+    def twin(tex: str) -> str:
+        if not tex_problem(tex) or "".join(tex.split()) in exact:
+            return ""
+        return by_shape.get(tex_shape(repaired_tex(tex)), "")
+
+    source, math, display = block.source, list(inline.math), list(inline.display_math)
+    for formulas, delimiter in ((display, "$$"), (math, "$")):
+        for index, tex in enumerate(formulas):
+            english = twin(tex)
+            written = f"{delimiter}{tex}{delimiter}"
+            if english and written in source:
+                source = source.replace(written, f"{delimiter}{english}{delimiter}", 1)
+                formulas[index] = english
+    if source == block.source:
+        return block
+    lines.add(block.span.start)
+    fixed = dataclasses.replace(inline, math=tuple(math), display_math=tuple(display))
+    return dataclasses.replace(block, source=source, inline=fixed)  # type: ignore[arg-type]  # a block with inline facts has the field
 
 
 def _broken_copy(en: str, tr: str, shape: Callable[[str], str]) -> bool:
