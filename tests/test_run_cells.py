@@ -396,3 +396,22 @@ def test_cpu_workers_share_one_frameworks_queue_but_a_gpu_framework_is_held_by_o
     on_gpu.release("tensorflow")
     c = on_gpu.take()
     assert c is not None and c.key == "t2"
+
+
+def test_dot_dot_img_is_the_editions_figures_over_englishs_or_englishs_folder_itself(tmp_path: Path) -> None:
+    from toolkit.execute.kernel import _merge_images
+
+    edition, english = tmp_path / "ko-img", tmp_path / "en-img"
+    (english / "sub").mkdir(parents=True)
+    edition.mkdir()
+    (english / "catdog.jpg").write_text("en")
+    (english / "eye-book.svg").write_text("en")
+    (english / "sub" / "a.png").write_text("en")
+    (edition / "eye-book.svg").write_text("ko")
+    merged = tmp_path / "merged"
+    _merge_images(merged, [edition, english])
+    assert (merged / "eye-book.svg").read_text() == "ko" and (merged / "catdog.jpg").read_text() == "en"
+    assert (merged / "sub" / "a.png").read_text() == "en" and not merged.is_symlink()
+    alone = tmp_path / "alone"
+    _merge_images(alone, [tmp_path / "no-img", english])  # an edition without img/ of its own
+    assert alone.is_symlink() and (alone / "sub" / "a.png").read_text() == "en"

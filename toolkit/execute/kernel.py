@@ -206,7 +206,12 @@ def cap_outputs(outputs: list[dict[str, Any]], max_bytes: int) -> list[dict[str,
 
 def _merge_images(target: Path, folders: list[Path]) -> None:
     """``target`` as one folder of links to the files of ``folders``, the first folder's file
-    winning where two have the same name (the edition's redrawn figure over English's)."""
+    winning where two have the same name (the edition's redrawn figure over English's). With
+    one existing folder (English's alone), ``target`` is a link to it."""
+    folders = [folder for folder in folders if folder.is_dir()]
+    if len(folders) == 1:
+        target.symlink_to(folders[0].resolve(), target_is_directory=True)
+        return
     for folder in reversed(folders):
         for file in folder.rglob("*"):
             if file.is_file():
