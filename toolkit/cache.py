@@ -7,9 +7,9 @@ every entry). Nothing is keyed by mtime. Entries are written atomically (temp fi
 an unreadable entry is a miss, never an error.
 
 One ``ResultCache`` object also remembers, for its own life, each file's digest and labels by
-the file's stat (inode, mtime, size), and every entry it read or wrote (an entry's key names
-its content, so a remembered entry never goes stale): a long-lived process (``mkdocs serve``)
-that checks the book again after an edit re-reads the edited file only.
+the file's version (inode, mtime, size), and the findings of every key it read or wrote (a key
+names its content, so a remembered entry never goes stale): a long-lived process
+(``mkdocs serve``) that checks the book again after an edit re-reads the edited file only.
 """
 
 from __future__ import annotations
@@ -52,7 +52,6 @@ class ResultCache:
         self.hits = 0
         self.misses = 0
         self._digests: dict[Path, tuple[tuple[int, int, int], bytes]] = {}
-        self._entries: dict[Path, object] = {}
         self._labels: dict[Path, tuple[tuple[int, int, int], tuple[str, ...]]] = {}
         self._findings: dict[str, tuple[Finding, ...]] = {}
 
@@ -74,15 +73,13 @@ class ResultCache:
         self._digests[path] = (version, digest)
         return digest
 
-    def _read(self, entry: Path) -> object:
-        """The entry's JSON (remembered), or None when it is missing or unreadable."""
-        if entry in self._entries:
-            return self._entries[entry]
+    @staticmethod
+    def _read(entry: Path) -> object:
+        """The entry's JSON, or None when it is missing or unreadable."""
         try:
             data: object = json.loads(entry.read_text("utf-8"))
         except (OSError, ValueError):
             return None
-        self._entries[entry] = data
         return data
 
     def labels(self, path: Path, compute: Callable[[], list[str]]) -> list[str]:
@@ -125,9 +122,9 @@ class ResultCache:
         self._findings[key] = tuple(findings)
         self._write(self.directory / key[:2] / f"{key}.json", [asdict(f) for f in findings])
 
-    def _write(self, path: Path, data: object) -> None:
+    @staticmethod
+    def _write(path: Path, data: object) -> None:
         write_json_atomic(path, data)
-        self._entries[path] = data
 
 
 def write_json_atomic(path: Path, data: object) -> None:
