@@ -100,8 +100,10 @@ class BookCache:
 
     def results(self, cache_dir: Path) -> ResultCache:
         """check-alignment's result cache in ``cache_dir``, one object for every build (it
-        remembers file digests and entries it read)."""
-        return self._results.setdefault(cache_dir, ResultCache(cache_dir))
+        remembers file digests, labels and findings)."""
+        if cache_dir not in self._results:
+            self._results[cache_dir] = ResultCache(cache_dir)
+        return self._results[cache_dir]
 
     def manifest(self, path: Path) -> dict[str, Any]:
         """run-cells' manifest at ``path`` ({} when there is none), read again when it changes."""
