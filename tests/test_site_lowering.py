@@ -259,26 +259,48 @@ def test_a_broken_translated_equation_is_published_as_englishs() -> None:
 def test_a_damaged_formula_in_the_prose_is_published_as_englishs() -> None:
     """Formulas in paragraphs that a tool damaged (ko-partrita batch-norm: doubled backslashes,
     ``_\\\\mathcal`` a subscript MathJax cannot take; momentum: ``\\beta`` read as a backspace;
-    adam: an added brace) are shown as the same formula of English; a formula English does not
-    have, and a row break English writes itself, stay the translation's."""
+    adam: an added brace; approx-training: escaped brackets and a lost ``\\!``) are shown as the
+    same formula of English; a row break English writes itself stays the translation's; a
+    damaged formula English does not have is shown as its TeX in code type, never raw."""
     from toolkit.site.lower import with_english_equations
 
     english = (
         "# T\n\nThe mean $\\hat{\\boldsymbol{\\mu}}_\\mathcal{B}$ and $\\beta = 0.25$ here.\n\n"
         "Then $\\mathbf{g}_t^2$ and $\\begin{bmatrix}x_1 \\\\x_2\\end{bmatrix}$.\n\n"
-        "- an item with $$\\frac{a}{b}$$ in it\n"
+        "- an item with $$\\frac{a}{b}$$ in it\n\nIf $x$ is true, $[\\![x]\\!] = 1$.\n"
     )
     translation = (
         "# T\n\n평균 $\\\\hat{\\\\boldsymbol{\\\\mu}}_\\\\mathcal{B}$ 과 $\beta = 0.25$ 입니다.\n\n"
         "그리고 $\\mathbf{g}_t^2}$ 와 $\\begin{bmatrix}x_1 \\\\x_2\\end{bmatrix}$, 새 식 $y^{2$.\n\n"
-        "- 항목 $$\\\\frac{a}{b}$$ 입니다\n"
+        "- 항목 $$\\\\frac{a}{b}$$ 입니다\n\n$x$가 참이면 $[\\[x\\]] = 1$.\n"
     )
     en = parse_chapter("en.md", english.encode())
     tr = parse_chapter("tr.md", translation.encode())
     fixed, lines = with_english_equations(tr, en, ("mxnet",), ("mxnet",))
     lowered = lower_chapter(fixed, context_for(translation)).markdown
-    assert lines == (3, 5, 7)
+    assert lines == (3, 5, 7, 9)
     assert "평균 $\\hat{\\boldsymbol{\\mu}}_\\mathcal{B}$ 과 $\\beta = 0.25$ 입니다." in lowered
     assert "그리고 $\\mathbf{g}_t^2$ 와 $\\begin{bmatrix}x_1 \\\\x_2\\end{bmatrix}$" in lowered
-    assert "새 식 $y^{2$" in lowered  # no English twin: the page's banner tells the reader
+    assert "새 식 ` y^{2 `." in lowered  # no English twin: the page's banner tells the reader
     assert "$\\displaystyle \\frac{a}{b}$" in lowered and "\b" not in lowered
+    assert "참이면 $[\\![x]\\!] = 1$." in lowered
+
+
+def test_a_display_formula_that_lost_its_closing_dollars_or_has_blank_lines_is_published_whole() -> None:
+    """ko-partrita anchor.md lost the closing ``$$`` of an English equation (the paragraph goes
+    on with the slide mark's ``**]`` and prose): the equation is English's, the prose after it
+    a paragraph of its own. gp-inference.md has blank lines inside ``$$…$$``, which end
+    arithmatex's block: the published equation has none."""
+    from toolkit.site.lower import with_english_equations
+
+    english = "# T\n\n$$\nx\n\\sim\ny\n$$\n\nWe label\n\n$$\\left( a,\nb\\right),$$\n**]\nwhere $c = 0$.\n"
+    translation = "# T\n\n$$\nx\n\n\n\\sim\n\ny\n$$\n\n라벨링\n\n$$\\left( a,\nb\\right),\n**]\n여기서 $c = 0$ 입니다.\n"
+    en = parse_chapter("en.md", english.encode())
+    tr = parse_chapter("tr.md", translation.encode())
+    fixed, lines = with_english_equations(tr, en, ("mxnet",), ("mxnet",))
+    assert lines == (14,)
+    assert [type(b).__name__ for b in fixed.blocks[6:]] == ["Equation", "Paragraph"]
+    assert fixed.blocks[7].span.start == 16  # the prose keeps its lines in the file
+    lowered = lower_chapter(fixed, context_for(translation)).markdown
+    assert "$$\n\\left( a,\nb\\right),\n$$\n\n**]\n여기서 $c = 0$ 입니다." in lowered
+    assert "$$\nx\n\\sim\ny\n$$" in lowered

@@ -11,7 +11,8 @@ from toolkit.checks.pairs import anchor_line, both, missing, only_en, prose_pair
 from toolkit.model import Equation, Figure, Heading, block_inline, iter_blocks
 
 
-def _tex(text: str) -> str:
+def spaceless_tex(text: str) -> str:
+    """TeX compared as MathJax reads it: spacing aside."""
     return "".join(text.split())
 
 
@@ -22,14 +23,20 @@ THOUSANDS = re.compile(r"(?<=\d)(?:\{[.,]\}|[.,]|\\,|\\ |~)(?=\d{3}(?!\d))")
 ORDINAL = re.compile(r"\^\{?(?:\\(?:text|mathrm|textrm)\{)?(?:st|nd|rd|th)\}*\}?$")
 
 
+# thin and negative spaces ("[\![x]\!]", "60\,000"): spacing, not structure
+SPACING = re.compile(r"(?<!\\)\\[!,;:]")
+
+
 def tex_shape(text: str) -> str:
     """TeX as the reader sees its structure: words in text commands, braces and spacing aside."""
-    return _tex(TEXT_COMMANDS.sub(r"\\text{}", text)).replace("{", "").replace("}", "")
+    return (
+        spaceless_tex(SPACING.sub("", TEXT_COMMANDS.sub(r"\\text{}", text))).replace("{", "").replace("}", "")
+    )
 
 
 def _math_key(math: str) -> str:
     """Inline math compared across locales: number formats and ordinal suffixes aside."""
-    return THOUSANDS.sub("", tex_shape(ORDINAL.sub("", _tex(math))))
+    return THOUSANDS.sub("", tex_shape(ORDINAL.sub("", spaceless_tex(math))))
 
 
 def _written_as_text(number: str, text: str) -> bool:
@@ -65,9 +72,9 @@ def equation_missing(context: CheckContext) -> Iterable[Finding]:
     for block, _ in iter_blocks(context.tr.blocks):
         if (facts := block_inline(block)) is not None:
             for math in facts.math:
-                inline_math.setdefault(_tex(math), block.span.start)
+                inline_math.setdefault(spaceless_tex(math), block.span.start)
     for pair, unit, block in only_en(context.alignment, Equation):
-        line = inline_math.get(_tex(block.tex))
+        line = inline_math.get(spaceless_tex(block.tex))
         if line is not None:
             yield context.finding(
                 "E002",
@@ -116,6 +123,9 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # row break followed by a variable ("x_1 \\x_2"), so only a command of two letters or more, or
 # a symbol command that no row starts with, counts
 DOUBLED = re.compile(r"(?<!\\)\\\\([A-Za-z]{2,}|[|.,;!])")
+# "[\[x\]]" for "[\![x]\!]": a tool escaped the brackets (markdown's habit), and MathJax
+# reads "\[" inside a formula as the start of display math; "\\[2pt]" is a row break
+ESCAPED_BRACKET = re.compile(r"(?<!\\)\\([\[\]])")
 # undone only in a formula whose commands were doubled: "\\\\left\\\\{" was "\\left\\{"
 DOUBLED_BRACE = re.compile(r"(?<!\\)\\\\([{}])")
 
@@ -135,13 +145,16 @@ def tex_problem(tex: str, control: bool = True) -> str:
     doubled = DOUBLED.search(tex)
     if doubled:
         return f"a doubled backslash: `\\\\{doubled.group(1)}` for `\\{doubled.group(1)}`"
+    bracket = ESCAPED_BRACKET.search(tex)
+    if bracket:
+        return f"an escaped bracket `\\{bracket.group(1)}` (MathJax reads it as display math)"
     return ""
 
 
 def repaired_tex(tex: str) -> str:
     """``tex`` with what a tool did to it undone where that is certain (escapes read as control
-    characters, doubled backslashes of commands); braces a tool lost or added are not guessed."""
-    tex = CONTROL.sub(lambda m: ESCAPED.get(m.group(0), m.group(0)), tex)
+    characters, doubled backslashes of commands, escaped brackets); braces a tool lost or added are not guessed."""
+    tex = ESCAPED_BRACKET.sub(r"\1", CONTROL.sub(lambda m: ESCAPED.get(m.group(0), m.group(0)), tex))
     if DOUBLED.search(tex) is None:
         return tex
     tex = DOUBLED.sub(lambda m: "\\" + m.group(1), tex)
@@ -158,11 +171,11 @@ def math_does_not_typeset(context: CheckContext) -> Iterable[Finding]:
     translation added; batch-norm.md, doubled backslashes). A ``\\beta`` a tool turned into a
     backspace is ``X006``'s. Math English writes the same way itself is not reported.
     """
-    english = {_tex(m) for block, _ in iter_blocks(context.en.blocks) for m in all_math(block)}
+    english = {spaceless_tex(m) for block, _ in iter_blocks(context.en.blocks) for m in all_math(block)}
     for block, _ in iter_blocks(context.tr.blocks):
         for math in all_math(block):
             problem = tex_problem(math, control=False)
-            if problem and _tex(math) not in english:
+            if problem and spaceless_tex(math) not in english:
                 yield context.finding(
                     "E005",
                     block.span.start,

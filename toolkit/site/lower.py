@@ -1,8 +1,9 @@
 """Lowering: one parsed d2l chapter -> Markdown that MkDocs Material renders (pure).
 
 Invariants:
-- Input is the ``Chapter`` the checker and the executor read; nothing here re-parses block
-  structure. Inline roles and slide marks are rewritten inside each block's own text, outside
+- Input is the ``Chapter`` the checker and the executor read; nothing here parses block
+  structure itself (the rest of a paragraph mended with an English equation is read again
+  through the one parser, ``parse_chapter``). Inline roles and slide marks are rewritten inside each block's own text, outside
   code spans.
 - A run of framework cells and ``:begin_tab:`` blocks (blank lines between them allowed)
   becomes one group of content tabs, one tab per framework of the edition that has content, in
@@ -38,7 +39,9 @@ from toolkit.model import (
     Figure,
     Heading,
     Other,
+    Paragraph,
     Role,
+    Span,
     TabBlock,
     Table,
     TableCaption,
@@ -468,7 +471,9 @@ def _figure(block: Figure, roles: tuple[Role, ...], number: str, context: PageCo
 
 
 def _equation(block: Equation, label: str, number: str) -> str:
-    tex = block.tex.strip()
+    # a blank line ends arithmatex's block (and is a paragraph break, an error, inside TeX's
+    # display math); translations reflowed by a tool have them (ko-partrita gp-inference.md)
+    tex = "\n".join(line for line in block.tex.strip().splitlines() if line.strip())
     # a blank line after: arithmatex sees a formula only as a block of its own, and English
     # sometimes goes on right below the closing $$ (anchor.md's "**]" line)
     if not label:
@@ -518,7 +523,7 @@ def with_english_equations(
     and the status page still lists the difference. Returns the chapter and the lines replaced.
     """
     from toolkit.align import align_chapters
-    from toolkit.checks.content import tex_shape
+    from toolkit.checks.content import spaceless_tex, tex_shape
 
     replaced: dict[int, str] = {}
     for pair in align_chapters(english, translation, en_tabs, tr_tabs).pairs:
@@ -527,9 +532,17 @@ def with_english_equations(
         if isinstance(en, Equation) and isinstance(tr, Equation) and _broken_copy(en.tex, tr.tex, tex_shape):
             replaced[tr.span.start] = en.tex
     twins = _english_twins(english)
+    equations = {
+        spaceless_tex(block.tex): block.tex for block in english.blocks if isinstance(block, Equation)
+    }
     lines: set[int] = set(replaced)
     blocks: list[Block] = []
     for block in translation.blocks:
+        closed = _closed_equation(block, equations)
+        if closed:
+            lines.add(block.span.start)
+            blocks.extend(closed)
+            continue
         if isinstance(block, Equation) and block.span.start in replaced:
             block = dataclasses.replace(block, tex=replaced[block.span.start])
         elif isinstance(block, TabBlock):
@@ -544,15 +557,40 @@ def with_english_equations(
     return dataclasses.replace(translation, blocks=tuple(blocks)), tuple(sorted(lines))
 
 
+def _closed_equation(block: Block, english: Mapping[str, str]) -> tuple[Block, ...]:
+    """A paragraph that opens display math with ``$$`` and never closes it (the translation
+    lost the closing ``$$``: ko-partrita anchor.md) whose first lines are an English display
+    equation: that equation, then the rest of the paragraph read again by the parser.
+    Empty when the block is not such a paragraph."""
+    from toolkit.checks.content import spaceless_tex
+    from toolkit.parser import parse_chapter
+
+    if not isinstance(block, Paragraph) or not block.source.startswith("$$") or block.source.count("$$") != 1:
+        return ()
+    lines = block.source[2:].splitlines()
+    for end in range(1, len(lines)):
+        tex = english.get(spaceless_tex("".join(lines[:end])))
+        if tex is None:
+            continue
+        start, path = block.span.start, block.span.path
+        equation = Equation(Span(path, start, start + end - 1), "$$" + "\n".join(lines[:end]), tex)
+        rest = parse_chapter(path, "\n".join(lines[end:]) + "\n").blocks
+        shift = start + end - 1
+        return equation, *(
+            dataclasses.replace(b, span=Span(path, b.span.start + shift, b.span.end + shift)) for b in rest
+        )
+    return ()
+
+
 def _english_twins(english: Chapter) -> tuple[frozenset[str], dict[str, str]]:
     """English's formulas (spacing aside), and by shape those that typeset."""
-    from toolkit.checks.content import all_math, tex_problem, tex_shape
+    from toolkit.checks.content import all_math, spaceless_tex, tex_problem, tex_shape
 
     exact: set[str] = set()
     by_shape: dict[str, str] = {}
     for block, _ in iter_blocks(english.blocks):
         for tex in all_math(block):
-            exact.add("".join(tex.split()))
+            exact.add(spaceless_tex(tex))
             if not tex_problem(tex):
                 by_shape.setdefault(tex_shape(tex), tex)
     return frozenset(exact), by_shape
@@ -560,32 +598,40 @@ def _english_twins(english: Chapter) -> tuple[frozenset[str], dict[str, str]]:
 
 def _with_english_math(block: Block, twins: tuple[frozenset[str], dict[str, str]], lines: set[int]) -> Block:
     """A prose block whose formulas that do not typeset (``tex_problem``) are replaced by the
-    English formula they are a damaged copy of, when English has one; ``lines`` gets its line."""
-    from toolkit.checks.content import repaired_tex, tex_problem, tex_shape
+    English formula they are a damaged copy of, when English has one, and else shown as the
+    TeX the translation wrote (``_tex_as_code``); ``lines`` gets its line."""
+    from toolkit.checks.content import repaired_tex, spaceless_tex, tex_problem, tex_shape
 
     inline = block_inline(block)
     if inline is None:
         return block
     exact, by_shape = twins
-
-    def twin(tex: str) -> str:
-        if not tex_problem(tex) or "".join(tex.split()) in exact:
-            return ""
-        return by_shape.get(tex_shape(repaired_tex(tex)), "")
-
-    source, math, display = block.source, list(inline.math), list(inline.display_math)
-    for formulas, delimiter in ((display, "$$"), (math, "$")):
-        for index, tex in enumerate(formulas):
-            english = twin(tex)
+    source = block.source
+    math: list[str] = []
+    display: list[str] = []
+    for formulas, kept, delimiter in ((inline.display_math, display, "$$"), (inline.math, math, "$")):
+        for tex in formulas:
             written = f"{delimiter}{tex}{delimiter}"
-            if english and written in source:
+            if not tex_problem(tex) or spaceless_tex(tex) in exact or written not in source:
+                kept.append(tex)  # typesets, or English writes it so too (then it is English's to mend)
+            elif english := by_shape.get(tex_shape(repaired_tex(tex)), ""):
                 source = source.replace(written, f"{delimiter}{english}{delimiter}", 1)
-                formulas[index] = english
+                kept.append(english)
+            else:
+                source = source.replace(written, _tex_as_code(repaired_tex(tex)), 1)
     if source == block.source:
         return block
     lines.add(block.span.start)
     fixed = dataclasses.replace(inline, math=tuple(math), display_math=tuple(display))
     return dataclasses.replace(block, source=source, inline=fixed)  # type: ignore[arg-type]  # a block with inline facts has the field
+
+
+def _tex_as_code(tex: str) -> str:
+    """A formula that cannot typeset and has no English twin, as a code span of its TeX: the
+    reader sees what the translation wrote instead of a MathJax error or stray delimiters, and
+    the page's banner says the chapter has broken equations."""
+    ticks = "`" * (max((len(run) for run in re.findall("`+", tex)), default=0) + 1)
+    return f"{ticks} {' '.join(tex.split())} {ticks}"
 
 
 def _broken_copy(en: str, tr: str, shape: Callable[[str], str]) -> bool:
