@@ -304,3 +304,24 @@ def test_a_display_formula_that_lost_its_closing_dollars_or_has_blank_lines_is_p
     lowered = lower_chapter(fixed, context_for(translation)).markdown
     assert "$$\n\\left( a,\nb\\right),\n$$\n\n**]\n여기서 $c = 0$ 입니다." in lowered
     assert "$$\nx\n\\sim\ny\n$$" in lowered
+
+
+def test_a_formula_only_a_tool_damaged_is_published_repaired_where_english_has_no_twin() -> None:
+    """ko-partrita geometry-linear-algebraic-ops.md's exercises: matrices with doubled
+    backslashes that English writes otherwise, in a list item (whose source indents the
+    formula's lines) and as a display equation. Undoing the doubling is certain and enough:
+    they are published repaired, not as MathJax's "Misplaced &" or raw TeX."""
+    from toolkit.site.lower import with_english_equations
+
+    english = "# T\n\n1. What is the angle?\n2. What is the area?\n"
+    translation = (
+        "# T\n\n1. 각도는?\n   $$ \n   \\\\vec v = \\begin{bmatrix}\n   1 \\\\ 0\n   \\end{bmatrix}?\n   $$ \n\n"
+        "$$\n\\\\begin{bmatrix} 2 & 3\\\\ 1 & 2 \\end{bmatrix}.\n$$\n"
+    )
+    en = parse_chapter("en.md", english.encode())
+    tr = parse_chapter("tr.md", translation.encode())
+    fixed, lines = with_english_equations(tr, en, ("mxnet",), ("mxnet",))
+    lowered = lower_chapter(fixed, context_for(translation)).markdown
+    assert lines == (3, 10)
+    assert "\\\\vec" not in lowered and "\\\\begin" not in lowered
+    assert "\\vec v = \\begin{bmatrix}" in lowered and "\\begin{bmatrix} 2 & 3\\\\ 1 & 2 \\end{bmatrix}." in lowered

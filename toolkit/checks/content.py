@@ -161,6 +161,15 @@ def repaired_tex(tex: str) -> str:
     return DOUBLED_BRACE.sub(lambda m: "\\" + m.group(1), tex)
 
 
+def certain_repair(tex: str) -> str:
+    """``tex`` with a tool's damage undone (``repaired_tex``) when that was its only problem,
+    or "" when it has none or more than that."""
+    if not tex_problem(tex):
+        return ""
+    repaired = repaired_tex(tex)
+    return repaired if not tex_problem(repaired) else ""
+
+
 @rule("E005", "math-does-not-typeset", "error")
 def math_does_not_typeset(context: CheckContext) -> Iterable[Finding]:
     """Math of the translation that MathJax cannot typeset as meant: braces or

@@ -523,7 +523,7 @@ def with_english_equations(
     and the status page still lists the difference. Returns the chapter and the lines replaced.
     """
     from toolkit.align import align_chapters
-    from toolkit.checks.content import spaceless_tex, tex_shape
+    from toolkit.checks.content import certain_repair, spaceless_tex, tex_shape
 
     replaced: dict[int, str] = {}
     for pair in align_chapters(english, translation, en_tabs, tr_tabs).pairs:
@@ -543,8 +543,13 @@ def with_english_equations(
             lines.add(block.span.start)
             blocks.extend(closed)
             continue
-        if isinstance(block, Equation) and block.span.start in replaced:
-            block = dataclasses.replace(block, tex=replaced[block.span.start])
+        if isinstance(block, Equation):
+            # English's where it is a damaged copy of it, else the tool's damage undone
+            own = spaceless_tex(block.tex) in twins[0]
+            tex = replaced.get(block.span.start) or ("" if own else certain_repair(block.tex))
+            if tex:
+                block = dataclasses.replace(block, tex=tex)
+                lines.add(block.span.start)
         elif isinstance(block, TabBlock):
             children = tuple(_with_english_math(child, twins, lines) for child in block.children)
             if children != block.children:
@@ -598,9 +603,10 @@ def _english_twins(english: Chapter) -> tuple[frozenset[str], dict[str, str]]:
 
 def _with_english_math(block: Block, twins: tuple[frozenset[str], dict[str, str]], lines: set[int]) -> Block:
     """A prose block whose formulas that do not typeset (``tex_problem``) are replaced by the
-    English formula they are a damaged copy of, when English has one, and else shown as the
-    TeX the translation wrote (``_tex_as_code``); ``lines`` gets its line."""
-    from toolkit.checks.content import repaired_tex, spaceless_tex, tex_problem, tex_shape
+    English formula they are a damaged copy of, when English has one, else by the formula with
+    the tool's damage undone when that is certain and enough (``certain_repair``), else shown
+    as the TeX the translation wrote (``_tex_as_code``); ``lines`` gets its line."""
+    from toolkit.checks.content import certain_repair, repaired_tex, spaceless_tex, tex_problem, tex_shape
 
     inline = block_inline(block)
     if inline is None:
@@ -611,12 +617,12 @@ def _with_english_math(block: Block, twins: tuple[frozenset[str], dict[str, str]
     display: list[str] = []
     for formulas, kept, delimiter in ((inline.display_math, display, "$$"), (inline.math, math, "$")):
         for tex in formulas:
-            written = f"{delimiter}{tex}{delimiter}"
-            if not tex_problem(tex) or spaceless_tex(tex) in exact or written not in source:
+            written = _written(source, delimiter, tex)
+            if not tex_problem(tex) or spaceless_tex(tex) in exact or not written:
                 kept.append(tex)  # typesets, or English writes it so too (then it is English's to mend)
-            elif english := by_shape.get(tex_shape(repaired_tex(tex)), ""):
-                source = source.replace(written, f"{delimiter}{english}{delimiter}", 1)
-                kept.append(english)
+            elif mended := by_shape.get(tex_shape(repaired_tex(tex)), "") or certain_repair(tex):
+                source = source.replace(written, f"{delimiter}{mended}{delimiter}", 1)
+                kept.append(mended)
             else:
                 source = source.replace(written, _tex_as_code(repaired_tex(tex)), 1)
     if source == block.source:
@@ -624,6 +630,17 @@ def _with_english_math(block: Block, twins: tuple[frozenset[str], dict[str, str]
     lines.add(block.span.start)
     fixed = dataclasses.replace(inline, math=tuple(math), display_math=tuple(display))
     return dataclasses.replace(block, source=source, inline=fixed)  # type: ignore[arg-type]  # a block with inline facts has the field
+
+
+def _written(source: str, delimiter: str, tex: str) -> str:
+    """``tex`` between its delimiters as the block's source writes it: inline facts hold a
+    list item's formula without the item's indentation, which the source has on each line."""
+    exact = f"{delimiter}{tex}{delimiter}"
+    if exact in source or not tex.split():
+        return exact if exact in source else ""
+    words = r"\s+".join(re.escape(word) for word in tex.split())
+    found = re.search(rf"{re.escape(delimiter)}\s*{words}\s*{re.escape(delimiter)}", source)
+    return found.group(0) if found else ""
 
 
 def _tex_as_code(tex: str) -> str:
