@@ -168,6 +168,9 @@ def test_after_a_dead_kernel_every_cell_not_run_is_reported_with_translation_lin
     ]
     assert "before this cell" in found[1].headline()
     assert report_json(report)["failures"][2]["shown_at"] == [f"{tmp_path / 'tr.md'}:19"]
+    # --format json names files as the text report does: relative to the project
+    relative = report_json(report, tmp_path)["failures"][2]
+    assert relative["path"] == "en.md" and relative["shown_at"] == ["tr.md:19"]
 
 
 def test_a_huge_output_is_stored_cut_with_a_visible_note(tmp_path: Path) -> None:

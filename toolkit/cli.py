@@ -642,7 +642,7 @@ def _emit_run_report(
     )
 
     if output_format == "json":
-        click.echo(json.dumps(report_json(report), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(report_json(report, root), indent=2, ensure_ascii=False))
         return
     for failure in failures(report, root):
         click.echo(failure.headline())
@@ -685,7 +685,7 @@ def _emit_run_report(
         f"{report.executions} kernel execution(s), {len(report.planned)} distinct program(s) ({counts}) "
         f"serving {served_pages(report)} chapter × framework page(s) of "
         f"{len({e for e, _ in report.manifests})} edition(s); "
-        f"{len(save_difference_lines(report))} #@save difference(s) from the library; {report.seconds:.1f}s"
+        f"{len(save_difference_lines(report, root))} #@save difference(s) from the library; {report.seconds:.1f}s"
     )
 
 

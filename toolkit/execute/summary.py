@@ -154,7 +154,8 @@ def matrix_rows(report: RunReport) -> list[tuple[str, str, dict[str, Any]]]:
     return [(chapter, edition, manifest) for (edition, chapter), manifest in ordered]
 
 
-def report_json(report: RunReport) -> dict[str, Any]:
+def report_json(report: RunReport, root: Path | None = None) -> dict[str, Any]:
+    """The run as JSON; paths relative to ``root`` (the project) when given."""
     return {
         "devices": {fw: {"kind": d.kind, "detail": d.detail} for fw, d in report.devices.items()},
         "environments": {
@@ -164,7 +165,7 @@ def report_json(report: RunReport) -> dict[str, Any]:
         "executions": report.executions,
         "served_pages": served_pages(report),
         "program_statuses": status_counts(report),
-        "save_differences": save_difference_lines(report),
+        "save_differences": save_difference_lines(report, root),
         "without_library": [{"edition": e, "chapter": c, "framework": fw} for e, c, fw in report.no_library],
         "programs": len(report.planned),
         "seconds": round(report.seconds, 2),
@@ -190,13 +191,13 @@ def report_json(report: RunReport) -> dict[str, Any]:
                 "traceback": f.cell.traceback,
                 "shown_at": list(f.shown_at),
             }
-            for f in failures(report)
+            for f in failures(report, root)
         ],
         "untrusted": [
             {
                 "edition": e,
                 "chapter": c,
-                "path": str(report.paths.get((e, c), "")),
+                "path": str(_relative(report.paths[(e, c)], root)) if (e, c) in report.paths else "",
                 "line": line,
                 "framework": fw,
             }
