@@ -15,7 +15,7 @@ import pytest
 from conftest import FIXTURES, FixtureRegen
 from markdown_it.utils import read_fixture_file
 
-from toolkit.model import CodeCell, iter_blocks
+from toolkit.model import Chapter, CodeCell, iter_blocks
 from toolkit.parser import parse_chapter
 from toolkit.site.lower import (
     EXECUTED_FRAMEWORKS,
@@ -244,16 +244,22 @@ def test_display_math_inside_a_paragraph_is_typeset_in_display_style() -> None:
 def test_a_broken_translated_equation_is_published_as_englishs() -> None:
     """Math is the same in every language: a display equation E001 flags (here a brace the
     translation lost) is shown as English's, which typesets; equal ones are kept."""
-    from toolkit.site.lower import with_english_equations
-
     english = "# T\n\nText.\n\n$$\\frac{a}{b}$$\n\nMore.\n\n$$x^2$$\n"
     translation = "# T\n\nMetin.\n\n$$\\frac{a}{b$$\n\nDaha.\n\n$$x^2$$\n"
+    _fixed, lines, lowered = published_with_english(english, translation)
+    assert lines == (5,) and "\\frac{a}{b}" in lowered and "\\frac{a}{b\n" not in lowered
+    assert "x^2" in lowered and "Metin." in lowered
+
+
+def published_with_english(english: str, translation: str) -> tuple[Chapter, tuple[int, ...], str]:
+    """The translation with its math mended from English's (``with_english_equations``), the
+    lines mended, and the page's markdown."""
+    from toolkit.site.lower import with_english_equations
+
     en = parse_chapter("en.md", english.encode())
     tr = parse_chapter("tr.md", translation.encode())
     fixed, lines = with_english_equations(tr, en, ("mxnet",), ("mxnet",))
-    lowered = lower_chapter(fixed, context_for(translation)).markdown
-    assert lines == (5,) and "\\frac{a}{b}" in lowered and "\\frac{a}{b\n" not in lowered
-    assert "x^2" in lowered and "Metin." in lowered
+    return fixed, lines, lower_chapter(fixed, context_for(translation)).markdown
 
 
 def test_a_damaged_formula_in_the_prose_is_published_as_englishs() -> None:
@@ -262,8 +268,6 @@ def test_a_damaged_formula_in_the_prose_is_published_as_englishs() -> None:
     adam: an added brace; approx-training: escaped brackets and a lost ``\\!``) are shown as the
     same formula of English; a row break English writes itself stays the translation's; a
     damaged formula English does not have is shown as its TeX in code type, never raw."""
-    from toolkit.site.lower import with_english_equations
-
     english = (
         "# T\n\nThe mean $\\hat{\\boldsymbol{\\mu}}_\\mathcal{B}$ and $\\beta = 0.25$ here.\n\n"
         "Then $\\mathbf{g}_t^2$ and $\\begin{bmatrix}x_1 \\\\x_2\\end{bmatrix}$.\n\n"
@@ -274,10 +278,7 @@ def test_a_damaged_formula_in_the_prose_is_published_as_englishs() -> None:
         "그리고 $\\mathbf{g}_t^2}$ 와 $\\begin{bmatrix}x_1 \\\\x_2\\end{bmatrix}$, 새 식 $y^{2$.\n\n"
         "- 항목 $$\\\\frac{a}{b}$$ 입니다\n\n$x$가 참이면 $[\\[x\\]] = 1$.\n"
     )
-    en = parse_chapter("en.md", english.encode())
-    tr = parse_chapter("tr.md", translation.encode())
-    fixed, lines = with_english_equations(tr, en, ("mxnet",), ("mxnet",))
-    lowered = lower_chapter(fixed, context_for(translation)).markdown
+    _fixed, lines, lowered = published_with_english(english, translation)
     assert lines == (3, 5, 7, 9)
     assert "평균 $\\hat{\\boldsymbol{\\mu}}_\\mathcal{B}$ 과 $\\beta = 0.25$ 입니다." in lowered
     assert "그리고 $\\mathbf{g}_t^2$ 와 $\\begin{bmatrix}x_1 \\\\x_2\\end{bmatrix}$" in lowered
@@ -291,17 +292,12 @@ def test_a_display_formula_that_lost_its_closing_dollars_or_has_blank_lines_is_p
     on with the slide mark's ``**]`` and prose): the equation is English's, the prose after it
     a paragraph of its own. gp-inference.md has blank lines inside ``$$…$$``, which end
     arithmatex's block: the published equation has none."""
-    from toolkit.site.lower import with_english_equations
-
     english = "# T\n\n$$\nx\n\\sim\ny\n$$\n\nWe label\n\n$$\\left( a,\nb\\right),$$\n**]\nwhere $c = 0$.\n"
     translation = "# T\n\n$$\nx\n\n\n\\sim\n\ny\n$$\n\n라벨링\n\n$$\\left( a,\nb\\right),\n**]\n여기서 $c = 0$ 입니다.\n"
-    en = parse_chapter("en.md", english.encode())
-    tr = parse_chapter("tr.md", translation.encode())
-    fixed, lines = with_english_equations(tr, en, ("mxnet",), ("mxnet",))
+    fixed, lines, lowered = published_with_english(english, translation)
     assert lines == (14,)
     assert [type(b).__name__ for b in fixed.blocks[6:]] == ["Equation", "Paragraph"]
     assert fixed.blocks[7].span.start == 16  # the prose keeps its lines in the file
-    lowered = lower_chapter(fixed, context_for(translation)).markdown
     assert "$$\n\\left( a,\nb\\right),\n$$\n\n**]\n여기서 $c = 0$ 입니다." in lowered
     assert "$$\nx\n\\sim\ny\n$$" in lowered
 
@@ -311,17 +307,15 @@ def test_a_formula_only_a_tool_damaged_is_published_repaired_where_english_has_n
     backslashes that English writes otherwise, in a list item (whose source indents the
     formula's lines) and as a display equation. Undoing the doubling is certain and enough:
     they are published repaired, not as MathJax's "Misplaced &" or raw TeX."""
-    from toolkit.site.lower import with_english_equations
-
     english = "# T\n\n1. What is the angle?\n2. What is the area?\n"
     translation = (
         "# T\n\n1. 각도는?\n   $$ \n   \\\\vec v = \\begin{bmatrix}\n   1 \\\\ 0\n   \\end{bmatrix}?\n   $$ \n\n"
         "$$\n\\\\begin{bmatrix} 2 & 3\\\\ 1 & 2 \\end{bmatrix}.\n$$\n"
     )
-    en = parse_chapter("en.md", english.encode())
-    tr = parse_chapter("tr.md", translation.encode())
-    fixed, lines = with_english_equations(tr, en, ("mxnet",), ("mxnet",))
-    lowered = lower_chapter(fixed, context_for(translation)).markdown
+    _fixed, lines, lowered = published_with_english(english, translation)
     assert lines == (3, 10)
     assert "\\\\vec" not in lowered and "\\\\begin" not in lowered
-    assert "\\vec v = \\begin{bmatrix}" in lowered and "\\begin{bmatrix} 2 & 3\\\\ 1 & 2 \\end{bmatrix}." in lowered
+    assert (
+        "\\vec v = \\begin{bmatrix}" in lowered
+        and "\\begin{bmatrix} 2 & 3\\\\ 1 & 2 \\end{bmatrix}." in lowered
+    )
