@@ -41,6 +41,10 @@ STATE = r"""() => {
         const at = text.indexOf(marker);
         if (at >= 0) raw.push(text.slice(Math.max(0, at - 30), at + 30));
     }
+    // "$x^2$" left as text (a formula the renderer did not see: a figure caption once);
+    // prices ("$0 to $50,000") hold no TeX
+    const dollars = text.match(/\$[^$\n]*[\\^_{][^$\n]*\$/);
+    if (dollars) raw.push(dollars[0].slice(0, 60));
     return {
         formulas: document.querySelectorAll('.arithmatex').length,
         typeset: document.querySelectorAll('.arithmatex mjx-container').length,

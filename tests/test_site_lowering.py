@@ -319,3 +319,28 @@ def test_a_formula_only_a_tool_damaged_is_published_repaired_where_english_has_n
         "\\vec v = \\begin{bmatrix}" in lowered
         and "\\begin{bmatrix} 2 & 3\\\\ 1 & 2 \\end{bmatrix}." in lowered
     )
+
+
+def test_an_equation_labelled_on_its_closing_line_is_numbered_and_the_prose_after_it_stays_prose() -> None:
+    """id linear-algebra.md closes an equation with ``$$:eqlabel:`eq_matrix_def```: the page
+    has the numbered equation and its anchor, and the code and prose after it are theirs."""
+    text = "# T\n\n$$\nA = 1.\n$$:eqlabel:`eq_matrix_def`\n\nDalam kode, $x$.\n\n$$\nB\n$$\n"
+    lowered = lower_chapter(parse_chapter("tr.md", text.encode()), context_for(text)).markdown
+    assert '<a id="eq_matrix_def"></a>\n\n$$\nA = 1.\\tag{' in lowered
+    assert "\n\nDalam kode, $x$." in lowered and "$$\nB\n$$" in lowered
+
+
+def test_inline_math_is_written_as_arithmatex_reads_it() -> None:
+    """Formulas the parser reads as math but arithmatex would leave as text: spaces inside the
+    dollars (vi optimization-intro ``$ d! $``, introduction ``$100\\% $``, tr statistics
+    ``$\\hat{\\theta}_n $``) are trimmed; a ``\\textrm`` whose ``\\t`` a tool read as a tab
+    (ko-partrita similarity-analogy) is restored. Prose between two prices stays as written."""
+    english = "# T\n\nAt least $d!$ solutions.\n"  # English's own formula: trimmed all the same
+    translation = (
+        "# T\n\nít nhất $ d! $ các, $100\\% $ thời gian, $\\hat{\\theta}_n $ ve $\textrm{vec}(w)$.\n\n"
+        "Kiếm $ mỗi lần bán $ và $ 5 dolar $.\n\nObserve that $$ V = \\sum_a x $$ for all.\n"
+    )
+    _fixed, lines, lowered = published_with_english(english, translation)
+    assert "ít nhất $d!$ các, $100\\%$ thời gian, $\\hat{\\theta}_n$ ve $\\textrm{vec}(w)$." in lowered
+    assert "Kiếm $ mỗi lần bán $ và $ 5 dolar $." in lowered and lines == (3,)
+    assert "Observe that $\\displaystyle V = \\sum_a x$ for all." in lowered  # display math: not trimmed

@@ -159,7 +159,11 @@ class Table(_Block):
 
 @dataclass(frozen=True)
 class Equation(_Block):
+    """Display math. ``roles``: attribute roles written after the closing ``$$`` on its line
+    (``$$:eqlabel:`eq_x```); an ``:eqlabel:`` on the next line is an ``Attributes`` block."""
+
     tex: str
+    roles: tuple[Role, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -281,7 +285,7 @@ def describe_block(block: Block, indent: str = "") -> list[str]:
     elif isinstance(block, Figure):
         head += f" {block.path} {block.caption!r}"
     elif isinstance(block, Equation):
-        head += f" {block.tex!r}"
+        head += f" {block.tex!r}" + "".join(f" :{r.name}:{r.target}@{r.line}" for r in block.roles)
     elif isinstance(block, TabBlock):
         head += f" tabs={','.join(block.tabs)} closed={block.closed}"
     elif isinstance(block, Table):

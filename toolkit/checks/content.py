@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from toolkit.checks import CheckContext, Finding, rule
+from toolkit.checks.markup import ESCAPES, LOST_ESCAPE
 from toolkit.checks.pairs import anchor_line, both, missing, only_en, prose_pairs
 from toolkit.model import Equation, Figure, Heading, block_inline, iter_blocks
 
@@ -126,6 +127,9 @@ DOUBLED = re.compile(r"(?<!\\)\\\\([A-Za-z]{2,}|[|.,;!])")
 # "[\[x\]]" for "[\![x]\!]": a tool escaped the brackets (markdown's habit), and MathJax
 # reads "\[" inside a formula as the start of display math; "\\[2pt]" is a row break
 ESCAPED_BRACKET = re.compile(r"(?<!\\)\\([\[\]])")
+# "D \def = {…}": a machine translation's word for "\stackrel{\text{def}}{=}" (ko-partrita
+# ranking.md); TeX's \def defines a macro and must name it ("\def\x{…}")
+UNNAMED_DEF = re.compile(r"(?<!\\)\\def(?![A-Za-z])(?!\s*\\[A-Za-z])")
 # undone only in a formula whose commands were doubled: "\\\\left\\\\{" was "\\left\\{"
 DOUBLED_BRACE = re.compile(r"(?<!\\)\\\\([{}])")
 
@@ -142,9 +146,13 @@ def tex_problem(tex: str, control: bool = True) -> str:
     if character:
         escape = ESCAPED.get(character.group(0), "an escape")
         return f"a control character where {escape} was (a tool read it as an escape)"
+    if control and LOST_ESCAPE.search(tex):  # M005's to report
+        return "a tab where `\\t` was (a tool read `\\textrm`, `\\times` as an escape)"
     doubled = DOUBLED.search(tex)
     if doubled:
         return f"a doubled backslash: `\\\\{doubled.group(1)}` for `\\{doubled.group(1)}`"
+    if UNNAMED_DEF.search(tex):
+        return "`\\def` with no macro name after it (MathJax: \\def must be followed by a control sequence)"
     bracket = ESCAPED_BRACKET.search(tex)
     if bracket:
         return f"an escaped bracket `\\{bracket.group(1)}` (MathJax reads it as display math)"
@@ -153,8 +161,10 @@ def tex_problem(tex: str, control: bool = True) -> str:
 
 def repaired_tex(tex: str) -> str:
     """``tex`` with what a tool did to it undone where that is certain (escapes read as control
-    characters, doubled backslashes of commands, escaped brackets); braces a tool lost or added are not guessed."""
-    tex = ESCAPED_BRACKET.sub(r"\1", CONTROL.sub(lambda m: ESCAPED.get(m.group(0), m.group(0)), tex))
+    characters or tabs, doubled backslashes of commands, escaped brackets); braces a tool lost
+    or added are not guessed."""
+    tex = CONTROL.sub(lambda m: ESCAPED.get(m.group(0), m.group(0)), tex)
+    tex = ESCAPED_BRACKET.sub(r"\1", LOST_ESCAPE.sub(lambda m: ESCAPES[m.group(0)], tex))
     if DOUBLED.search(tex) is None:
         return tex
     tex = DOUBLED.sub(lambda m: "\\" + m.group(1), tex)

@@ -16,6 +16,7 @@ from toolkit.parser.attributes import attributes_plugin
 from toolkit.parser.build import build_blocks, split_lines
 from toolkit.parser.captions import captions_plugin
 from toolkit.parser.cells import cells_plugin
+from toolkit.parser.equations import labelled_equations_plugin
 from toolkit.parser.roles import roles_plugin
 from toolkit.parser.slides import slides_plugin
 from toolkit.parser.source import BOM, decode_source
@@ -29,6 +30,7 @@ def make_parser() -> MarkdownIt:
     # d2l writes $x$, $$x$$ on a line, and "$5" rarely: allow digits so currency shows up
     # as math that the markup check can report.
     md.use(dollarmath_plugin, allow_space=True, allow_digits=True, double_inline=True)
+    md.use(labelled_equations_plugin)
     md.use(roles_plugin)
     md.use(attributes_plugin)
     md.use(tabs_plugin)
@@ -65,12 +67,12 @@ def parse_chapter(path: str, data: bytes | str) -> Chapter:
 
 
 def _labels(chapter: Chapter) -> list[tuple[str, int]]:
-    from toolkit.model import Attributes, iter_blocks
+    from toolkit.model import Attributes, Equation, iter_blocks
 
     found: list[tuple[str, int]] = []
     for block, _ in iter_blocks(chapter.blocks):
         roles: tuple[Role, ...] = ()
-        if isinstance(block, Attributes):
+        if isinstance(block, (Attributes, Equation)):
             roles = block.roles
         else:
             inline = getattr(block, "inline", None)

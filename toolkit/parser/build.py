@@ -121,7 +121,8 @@ class _Builder:
         if kind == "fence":
             return self._cell(token, span, source, start, end)
         if kind in ("math_block", "math_block_label"):
-            return Equation(span, source, token.content.strip())
+            roles = tuple(Role(name, target, end) for name, target in (token.meta or {}).get("roles", ()))
+            return Equation(span, source, token.content.strip(), roles)
         if kind == "html_block":
             ignore = [m for m in SUPPRESS.finditer(token.content)]
             return HtmlBlock(

@@ -146,7 +146,7 @@ def _equation_label(blocks: tuple[Block, ...], index: int) -> str:
     inline = ROLE.search(block.source.split("$$")[-1]) if block.source.count("$$") >= 2 else None
     if inline and inline.group(1) == "eqlabel":
         return inline.group(2)
-    return _role(_attached_roles(blocks, index), "eqlabel")
+    return _role(block.roles, "eqlabel") or _role(_attached_roles(blocks, index), "eqlabel")
 
 
 def number_chapter(chapter: Chapter, page: str, number: str) -> dict[str, Target]:
@@ -465,7 +465,9 @@ def _figure(block: Figure, roles: tuple[Role, ...], number: str, context: PageCo
         image = ""
     return (
         f'<figure class="d2l-figure" markdown="1">\n{anchor}{image}\n'
-        f"<figcaption><strong>{title}</strong> {caption}</figcaption>\n"
+        # markdown="span": the caption's math, references and emphasis are Markdown too
+        # (md_in_html leaves a child element's text raw without it)
+        f'<figcaption markdown="span"><strong>{title}</strong> {caption}</figcaption>\n'
         "</figure>\n"
     )
 
@@ -617,19 +619,44 @@ def _with_english_math(block: Block, twins: tuple[frozenset[str], dict[str, str]
     display: list[str] = []
     for formulas, kept, delimiter in ((inline.display_math, display, "$$"), (inline.math, math, "$")):
         for tex in formulas:
+            if delimiter == "$" and tex in inline.display_math:
+                kept.append(tex)  # the inline facts list $$…$$ among the math as well
+                continue
             written = _written(source, delimiter, tex)
-            if not tex_problem(tex) or spaceless_tex(tex) in exact or not written:
-                kept.append(tex)  # typesets, or English writes it so too (then it is English's to mend)
-            elif mended := by_shape.get(tex_shape(repaired_tex(tex)), "") or certain_repair(tex):
-                source = source.replace(written, f"{delimiter}{mended}{delimiter}", 1)
-                kept.append(mended)
-            else:
+            if not written or (tex_problem(tex) and spaceless_tex(tex) in exact):
+                kept.append(tex)  # not where the facts say, or English writes it so: English's to mend
+                continue
+            if not tex_problem(tex):
+                mended = tex
+            elif not (mended := by_shape.get(tex_shape(repaired_tex(tex)), "") or certain_repair(tex)):
                 source = source.replace(written, _tex_as_code(repaired_tex(tex)), 1)
+                continue
+            mended = _trimmed(mended) if delimiter == "$" else mended
+            if mended != tex:
+                source = source.replace(written, f"{delimiter}{mended}{delimiter}", 1)
+            kept.append(mended)
     if source == block.source:
         return block
     lines.add(block.span.start)
     fixed = dataclasses.replace(inline, math=tuple(math), display_math=tuple(display))
     return dataclasses.replace(block, source=source, inline=fixed)  # type: ignore[arg-type]  # a block with inline facts has the field
+
+
+def _trimmed(tex: str) -> str:
+    """Inline math as arithmatex reads it: no space after the opening ``$`` or before the
+    closing one (``$ d! $``, ``$100\\% $`` stay text for it, and for d2lbook's pandoc, though the
+    translator wrote math), a trailing control space ``\\ `` dropped with it. Unchanged when
+    it looks like prose or a price (``$ 5 and $``: letters beyond ASCII, M003's currency)."""
+    from toolkit.checks.content import TEXT_COMMANDS
+    from toolkit.checks.markup import CURRENCY
+
+    prose = any(ch.isalpha() and not ch.isascii() for ch in TEXT_COMMANDS.sub("", tex))
+    if tex == tex.strip() or prose or CURRENCY.match(tex):
+        return tex
+    trimmed = tex.strip()
+    while trimmed.endswith("\\") and (len(trimmed) - len(trimmed.rstrip("\\"))) % 2:
+        trimmed = trimmed[:-1].rstrip()  # "\ " at the end: a space TeX would drop anyway
+    return trimmed or tex
 
 
 def _written(source: str, delimiter: str, tex: str) -> str:
@@ -707,7 +734,8 @@ def lower_chapter(chapter: Chapter, context: PageContext) -> LoweredPage:
             anchor = f'<a id="{html.escape(label)}"></a>' if label else ""
             caption = lower_inline(block.text, context, state)
             out.append(
-                f'{anchor}<p class="d2l-table-caption"><strong>{context.words.table} {number}</strong> {caption}</p>\n'
+                f'{anchor}<p class="d2l-table-caption" markdown="span"><strong>{context.words.table} {number}</strong>'
+                f" {caption}</p>\n"
             )
         elif isinstance(block, Equation):
             label = _equation_label(blocks, index)
