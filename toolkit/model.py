@@ -264,6 +264,15 @@ def block_inline(block: Block) -> InlineFacts | None:
     return inline if isinstance(inline, InlineFacts) else None
 
 
+def block_roles(block: Block) -> tuple[Role, ...]:
+    """The roles a block writes: an attribute line's, an equation's on its closing line, or
+    those of its prose."""
+    if isinstance(block, (Attributes, Equation)):
+        return block.roles
+    inline = block_inline(block)
+    return inline.roles if inline is not None else ()
+
+
 def block_kind(block: Block) -> str:
     return type(block).__name__
 

@@ -14,19 +14,13 @@ from toolkit.model import (
     Attributes,
     Chapter,
     Role,
-    block_inline,
+    block_roles,
     iter_blocks,
 )
 
 
 def chapter_roles(chapter: Chapter) -> list[Role]:
-    roles: list[Role] = []
-    for block, _ in iter_blocks(chapter.blocks):
-        if isinstance(block, Attributes):
-            roles.extend(block.roles)
-        elif (inline := block_inline(block)) is not None:
-            roles.extend(inline.roles)
-    return roles
+    return [role for block, _ in iter_blocks(chapter.blocks) for role in block_roles(block)]
 
 
 def defined_labels(chapter: Chapter) -> set[str]:

@@ -11,7 +11,7 @@ from functools import lru_cache
 from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from toolkit.model import Chapter, Role
+from toolkit.model import Chapter, block_roles, iter_blocks
 from toolkit.parser.attributes import attributes_plugin
 from toolkit.parser.build import build_blocks, split_lines
 from toolkit.parser.captions import captions_plugin
@@ -67,18 +67,12 @@ def parse_chapter(path: str, data: bytes | str) -> Chapter:
 
 
 def _labels(chapter: Chapter) -> list[tuple[str, int]]:
-    from toolkit.model import Attributes, Equation, iter_blocks
-
-    found: list[tuple[str, int]] = []
-    for block, _ in iter_blocks(chapter.blocks):
-        roles: tuple[Role, ...] = ()
-        if isinstance(block, (Attributes, Equation)):
-            roles = block.roles
-        else:
-            inline = getattr(block, "inline", None)
-            roles = inline.roles if inline is not None else ()
-        found.extend((r.target, r.line) for r in roles if r.name in ("label", "eqlabel"))
-    return found
+    return [
+        (role.target, role.line)
+        for block, _ in iter_blocks(chapter.blocks)
+        for role in block_roles(block)
+        if role.name in ("label", "eqlabel")
+    ]
 
 
 __all__ = ["make_parser", "parse_chapter"]
