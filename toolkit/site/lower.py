@@ -3,8 +3,8 @@
 Invariants:
 - Input is the ``Chapter`` the checker and the executor read; nothing here parses block
   structure itself (the rest of a paragraph mended with an English equation is read again
-  through the one parser, ``parse_chapter``). Inline roles and slide marks are rewritten inside each block's own text, outside
-  code spans.
+  through the one parser, ``parse_chapter``). Inline roles and slide marks are rewritten
+  inside each block's own text, outside code spans.
 - A run of framework cells and ``:begin_tab:`` blocks (blank lines between them allowed)
   becomes one group of content tabs, one tab per framework of the edition that has content, in
   the edition's tab order; tabs carry the framework's display name, so Material's
@@ -607,7 +607,8 @@ def _with_english_math(block: Block, twins: tuple[frozenset[str], dict[str, str]
     """A prose block whose formulas that do not typeset (``tex_problem``) are replaced by the
     English formula they are a damaged copy of, when English has one, else by the formula with
     the tool's damage undone when that is certain and enough (``certain_repair``), else shown
-    as the TeX the translation wrote (``_tex_as_code``); ``lines`` gets its line."""
+    as the TeX the translation wrote (``_tex_as_code``); inline math is written as arithmatex
+    reads it (``_trimmed``). ``lines`` gets the block's line when anything changed."""
     from toolkit.checks.content import certain_repair, repaired_tex, spaceless_tex, tex_problem, tex_shape
 
     inline = block_inline(block)
@@ -663,8 +664,10 @@ def _written(source: str, delimiter: str, tex: str) -> str:
     """``tex`` between its delimiters as the block's source writes it: inline facts hold a
     list item's formula without the item's indentation, which the source has on each line."""
     exact = f"{delimiter}{tex}{delimiter}"
-    if exact in source or not tex.split():
-        return exact if exact in source else ""
+    if exact in source:
+        return exact
+    if not tex.split():
+        return ""
     words = r"\s+".join(re.escape(word) for word in tex.split())
     found = re.search(rf"{re.escape(delimiter)}\s*{words}\s*{re.escape(delimiter)}", source)
     return found.group(0) if found else ""
@@ -734,7 +737,9 @@ def lower_chapter(chapter: Chapter, context: PageContext) -> LoweredPage:
             anchor = f'<a id="{html.escape(label)}"></a>' if label else ""
             caption = lower_inline(block.text, context, state)
             out.append(
-                f'{anchor}<p class="d2l-table-caption" markdown="span"><strong>{context.words.table} {number}</strong>'
+                # a block of its own (the anchor inside), so md_in_html reads the caption as
+                # Markdown: its math, references and emphasis
+                f'<p class="d2l-table-caption" markdown="span">{anchor}<strong>{context.words.table} {number}</strong>'
                 f" {caption}</p>\n"
             )
         elif isinstance(block, Equation):
