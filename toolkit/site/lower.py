@@ -143,9 +143,7 @@ def _role(roles: tuple[Role, ...], *names: str) -> str:
 def _equation_label(blocks: tuple[Block, ...], index: int) -> str:
     block = blocks[index]
     assert isinstance(block, Equation)
-    inline = ROLE.search(block.source.split("$$")[-1]) if block.source.count("$$") >= 2 else None
-    if inline and inline.group(1) == "eqlabel":
-        return inline.group(2)
+    # written on the closing $$ line (the parser's Equation.roles) or on the line after
     return _role(block.roles, "eqlabel") or _role(_attached_roles(blocks, index), "eqlabel")
 
 
