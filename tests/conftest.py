@@ -21,6 +21,8 @@ from toolkit.corpus import NEW_TABS, OLD_TABS, corpus_jobs
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED = Path(os.environ.get("D2L_SHARED", ROOT.parent / "shared")).resolve()
+# projects the tests make under tmp read the same ../shared (English's history proves what runs)
+os.environ.setdefault("D2L_SHARED", str(SHARED))
 CORPUS = SHARED / "corpus"
 BIN = Path(sys.executable).parent
 
@@ -124,6 +126,7 @@ def make_seed_project(destination: Path) -> Path:
     wanted += sorted((ROOT / "source_en").glob("*/d2l/*.py"))  # the book's own d2l libraries
     for edition in sorted(p for p in (ROOT / "translations").iterdir() if p.is_dir()):
         wanted += [edition / "edition.toml", edition / "files.lock", edition / SEED_CHAPTER]
+        wanted.append(edition / "config.ini")  # the release whose English library its code runs with
         wanted += sorted((edition / "d2l").glob("*.py"))
         wanted.append(edition / SEED_CHAPTER.replace(".md", "_origin.md"))
     for source in wanted:

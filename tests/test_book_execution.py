@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, make_seed_project
 
+from toolkit.book.history import load_history
 from toolkit.config import load_lock, load_project
 from toolkit.execute.environments import Environment, find_environment
 from toolkit.execute.library import LibraryIndex, read_library, save_differences
@@ -48,7 +49,11 @@ def environment(framework: str) -> Environment:
 
 
 def libraries() -> LibraryIndex:
-    return LibraryIndex(ROOT, CONFIG.source_dir, CONFIG.translations_dir, TODAY.id)
+    """As run-cells chooses them: only files English's history proves are imported."""
+    history = load_history(CONFIG.english_dir, CONFIG.source_dir)
+    return LibraryIndex(
+        ROOT, CONFIG.source_dir, CONFIG.translations_dir, TODAY.id, history, CONFIG.english_dir
+    )
 
 
 def book_file(relative: str) -> Path:
@@ -114,8 +119,10 @@ def test_todays_english_trains_with_its_own_library_in_all_four_frameworks(tmp_p
     assert entry.program.library.origin == f"source_en/{TODAY.id}/d2l"
 
 
-def test_a_v017_edition_runs_its_basis_with_its_own_library(tmp_path: Path) -> None:
-    """ko shows the code of its x_origin.md (v0.17.1), so that code runs, with ko's d2l/."""
+def test_a_v017_edition_runs_its_basis_with_englishs_library_of_its_release(tmp_path: Path) -> None:
+    """ko shows the code of its x_origin.md (v0.17.1), so that code runs: with ko's d2l/
+    module where it is English's (mxnet.py), else with English's v0.17.1 library (ko's
+    torch.py was regenerated from translated cells: no English version has its bytes)."""
     translation = book_file("translations/ko/chapter_linear-networks/linear-regression-scratch.md")
     origin = book_file("translations/ko/chapter_linear-networks/linear-regression-scratch_origin.md")
     chapter = "chapter_linear-networks/linear-regression-scratch.md"
@@ -124,8 +131,12 @@ def test_a_v017_edition_runs_its_basis_with_its_own_library(tmp_path: Path) -> N
     for framework in ("mxnet", "pytorch"):
         assert report.status("ko", chapter, framework) == "ok", framework
         assert "epoch 3" in texts(report, "ko", chapter, framework)
-    origins = {entry.program.library.origin for entry in report.planned if entry.program.library}
-    assert origins == {"translations/ko/d2l"}
+    origins = {
+        entry.program.framework: entry.program.library.origin
+        for entry in report.planned
+        if entry.program.library
+    }
+    assert origins == {"mxnet": "translations/ko/d2l", "pytorch": "english/v0.17.1/d2l"}
 
 
 def test_library_choice_per_basis() -> None:
@@ -134,7 +145,9 @@ def test_library_choice_per_basis() -> None:
     assert today is not None and today.origin == f"source_en/{TODAY.id}/d2l"
     origin = ROOT / "translations/tr/chapter_preliminaries/ndarray_origin.md"
     tr = index.library_for("tr", origin, "pytorch")
-    assert tr is not None and tr.origin == "translations/tr/d2l"
+    # tr's own torch.py is not English's: English's library of tr's release serves
+    assert tr is not None and tr.origin == "english/v0.17.5/d2l"
+    assert "translations/tr/d2l/torch.py" in index.refused
     # v0.17 had no JAX: its library has no jax module, today's English stands in
     assert index.library_for("tr", origin, "jax") is today
 
@@ -322,7 +335,8 @@ def test_a_local_ray_cluster_runs_real_chapters(tmp_path: Path) -> None:
         data = json.loads(result.stdout)
         statuses = {(r["edition"], r["framework"]): r["status"] for r in data["results"]}
         assert len(statuses) == 6 * 2 and set(statuses.values()) == {"ok"}
-        assert data["executions"] == data["programs"] == 4 * 2  # four libraries, two frameworks
+        # three English libraries (today's, v0.17.1 for ko, v0.17.5 for tr and vi), two frameworks
+        assert data["executions"] == data["programs"] == 3 * 2
         nodes = {
             json.loads(p.read_text("utf-8")).get("extra", {}).get("node")
             for p in (seed / ".toolkit-cache" / "outputs").glob("*.json")

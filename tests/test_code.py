@@ -47,7 +47,9 @@ def test_ipython_magics_are_kept_as_code() -> None:
     assert normalise_code("net.export('m')\n!ls -lh my_mlp*") != normalise_code(
         "net.export('m')\n!ls my_mlp*"
     )
-    assert normalise_code("%timeit f()") == normalise_code("%timeit f()  # time it")
+    # the whole line: IPython expands {…} and $name after a `#` too
+    assert normalise_code("%timeit f()") != normalise_code("%timeit f()  # {time it}")
+    assert normalise_code("%timeit f()") == normalise_code("%timeit f()   ")
 
 
 def test_code_that_does_not_parse_is_compared_without_comments() -> None:
@@ -76,6 +78,20 @@ def test_a_shell_line_is_text_and_a_hash_in_it_is_not_a_comment() -> None:
     assert normalise_code(english) != normalise_code(payload)
     assert saved_code(english) != saved_code(payload)
     assert normalise_code("!ls -la README.md\nx = 1  # bir\n") == normalise_code(english)
+
+
+def test_magic_and_shell_lines_compare_as_whole_text() -> None:
+    """IPython expands ``{expression}`` on a whole magic or shell line, after a ``#`` too: the
+    text after a shell comment is code (``%matplotlib inline #{open(...).write(...)}``)."""
+    for english, payload in (
+        ("%matplotlib inline\n", "%matplotlib inline #{open('owned', 'w').write('x')}\n"),
+        ("!ls\n", "!ls #{__import__('os').system('touch owned')}\n"),
+        ("x = 1\n!pip install d2l  # the book\n", "x = 1\n!pip install d2l  # kitap\n"),
+    ):
+        assert normalise_code(english) != normalise_code(payload), payload
+    assert normalise_code("%matplotlib inline\nx = 1  # a comment\n") == normalise_code(
+        "%matplotlib inline\nx = 1  # bir yorum\n"
+    )
 
 
 def test_a_cell_magic_body_is_compared_as_text() -> None:

@@ -296,8 +296,9 @@ def test_seed_chapter_runs_once_per_framework_for_all_editions(seed: Path) -> No
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     data = json.loads(result.stdout)
     # one program per framework and d2l library: today's English library serves en, id and
-    # ko-partrita; ko, tr and vi run their x_origin.md with their own v0.17 libraries
-    assert data["programs"] == 4 * 3 and data["executions"] <= 12
+    # ko-partrita; ko runs its x_origin.md with English's v0.17.1 library, tr and vi with
+    # v0.17.5's (their own d2l/ modules are not English's, or are English's same bytes)
+    assert data["programs"] == 3 * 3 and data["executions"] <= 9
     assert data["served_pages"] == 6 * 3 and data["without_library"] == []
     statuses = {(r["edition"], r["framework"]): r["status"] for r in data["results"]}
     assert set(statuses) == {

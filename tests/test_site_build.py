@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from conftest import ROOT
 
-from toolkit.config import load_editions, load_lock, load_project
+from toolkit.config import ConfigError, load_editions, load_lock, load_project
 from toolkit.site.book import SiteOptions, build_book, chapter_numbers, page_url, pick_edition
 from toolkit.site.search import split_index
 
@@ -163,12 +163,16 @@ def test_page_urls_and_numbers() -> None:
     assert numbers == {"c_b/z.md": "7.1", "c_a/index.md": "8", "c_a/x.md": "8.1", "c_a/y.md": "8.2"}
 
 
-def test_korean_edition_defaults_to_the_newest_basis_and_can_be_chosen() -> None:
+def test_two_korean_editions_need_an_explicit_choice() -> None:
+    """A new edition of a language never replaces the published one by itself."""
     config = load_project(ROOT)
     lock = load_lock(config.source_dir / "LOCK.toml")
     editions = load_editions(config)
-    chosen = pick_edition("ko", editions, lock, SiteOptions())
-    assert chosen is not None and chosen.id == "ko-partrita"  # basis 23d7a5ae (today) beats fd6224a0 (2021)
+    with pytest.raises(ConfigError, match=r"2 editions of 'ko' \(ko, ko-partrita\).*editions: \{ko: ko\}"):
+        pick_edition("ko", editions, lock, SiteOptions())
+    chosen = pick_edition("ko", editions, lock, SiteOptions(editions={"ko": "ko-partrita"}))
+    assert chosen is not None and chosen.id == "ko-partrita"
+    assert pick_edition("tr", editions, lock, SiteOptions()) is not None  # one edition: no choice needed
     picked = pick_edition("ko", editions, lock, SiteOptions(editions={"ko": "ko"}))
     assert picked is not None and picked.id == "ko"
 
@@ -243,7 +247,7 @@ def test_a_rebuild_with_the_book_cache_publishes_what_a_fresh_build_does(
 
     monkeypatch.setattr(book_module, "lower_chapter", counting_lower)
     config = load_project(project)
-    options = SiteOptions(languages=LANGUAGES)
+    options = SiteOptions(languages=LANGUAGES, editions={"ko": "ko-partrita"})
     cache = BookCache(config.root)
     build_book(config, options, cache)
     assert len(lowered) == len(LANGUAGES)

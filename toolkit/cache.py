@@ -129,8 +129,13 @@ class ResultCache:
 
 def write_json_atomic(path: Path, data: object) -> None:
     """Write-then-rename: a reader (or a run killed mid-write) never sees half a file."""
+    write_text_atomic(path, json.dumps(data, ensure_ascii=False))
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """``text`` into ``path`` (UTF-8, newlines as given) by write-then-rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        json.dump(data, out, ensure_ascii=False)
+    with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+        out.write(text)
     os.replace(temporary, path)

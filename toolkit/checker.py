@@ -211,16 +211,24 @@ def file_basis(
 ) -> tuple[Path, str, tuple[str, ...]] | None:
     """(file, id, tabs) of the English a translated file was made from, or None: its
     ``x_origin.md`` (in the edition's tabs: it is the English the edition was built with), else
-    the edition's declared revision at the same path."""
+    the edition's declared revision at the same path, else English at the release the
+    edition's ``config.ini`` names (``english/v0.17.1/``: a v0.17 edition's ``index.md``)."""
     from toolkit.book.basis import origin_of
+    from toolkit.book.history import edition_release, release_file
 
     origin = origin_of(path)
     if origin.is_file():
         return origin, "origin", edition.tabs
     revision = lock.revision(edition.basis)
     assert revision is not None  # checked by project_jobs
-    english = config.source_dir / revision.id / path.relative_to(edition.directory)
-    return (english, revision.id, revision.tabs) if english.is_file() else None
+    chapter = path.relative_to(edition.directory)
+    english = config.source_dir / revision.id / chapter
+    if english.is_file():
+        return english, revision.id, revision.tabs
+    # a v0.17 edition's file without x_origin.md was made from English at its release
+    release = edition_release(edition.directory)
+    at_release = release_file(config.english_dir, release, chapter.as_posix())
+    return (at_release, f"v{release}", edition.tabs) if at_release is not None else None
 
 
 def project_jobs(
@@ -295,9 +303,21 @@ def book_labels_for(
 ) -> dict[str, frozenset[str]]:
     """Per edition: labels defined anywhere in its chapters or in the English sources (read
     through the same cached label lists ``project_jobs`` uses to map chapters)."""
+    from toolkit.book.basis import chapter_files
+
     labels_of = ordered_labels(store, cache)
     english: set[str] = set()
-    for path in sorted({*(j.basis for j in jobs if j.basis), *(j.today for j in jobs if j.today)}):
+    # every chapter of today's English: the site shows one an edition lacks in English, so a
+    # reference to it resolves (an updated v0.17 edition points at chapters it has not yet)
+    roots = set()
+    for job in jobs:
+        if job.today is not None and job.today_chapter:
+            root = job.today
+            for _ in Path(job.today_chapter).parts:
+                root = root.parent
+            roots.add(root)
+    todays = [path for root in sorted(roots) for path in chapter_files(root)]
+    for path in sorted({*(j.basis for j in jobs if j.basis), *(j.today for j in jobs if j.today), *todays}):
         english.update(labels_of(path))
     per_edition: dict[str, set[str]] = {}
     for job in jobs:

@@ -74,6 +74,7 @@ def main() -> None:
 
     \b
     check-alignment   drift of every translation against its English (and today's)
+    update            carry every translation forward onto today's English
     run-cells         execute the shared code once per framework, outputs for every edition
     po / status       gettext files for translators; how far each edition is
     The site: `mkdocs serve` / `mkdocs build --strict` (plugin d2l-i18n, mkdocs.yml).
@@ -396,6 +397,88 @@ framework_option = click.option(
 )
 
 
+@main.command("update")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--edition", "-e", "editions", multiple=True, help="Only this edition (repeatable).")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 when an update would change a file.")
+@click.option(
+    "--format", "output_format", type=click.Choice(("text", "json")), default="text", show_default=True
+)
+@click.option("--verbose", "-v", is_flag=True, help="List every retired block with its old path:line.")
+def update_command(
+    paths: tuple[Path, ...], editions: tuple[str, ...], check: bool, output_format: str, verbose: bool
+) -> None:
+    """Carry translations forward onto today's English, block by block.
+
+    \b
+    For each translated chapter (default: every edition; or the files under PATHS), the
+    chapter is rewritten in today's English structure (today's path, code cells, labels,
+    math, figures, tabs), every block keeping its translation:
+      exact    English did not change since the translation was made: kept byte for byte
+               (also a block that moved from another chapter)
+      fuzzy    English changed: the old translation is kept, check-alignment reports it (S001)
+      memory   English added it: a translation of similar English from the edition's other
+               files or another edition of its language (ko-partrita for ko), fuzzy
+      english  nothing to carry: today's English, reported as untranslated (P001)
+    The chapter's x_origin.md says which English each block was made from. A translated
+    block whose English left the book is retired to translations/<edition>/obsolete.jsonl
+    with its old path:line: no translated text is lost. Updating a whole edition also moves
+    its edition.toml (basis, tabs) to today's English. Updating again changes nothing.
+    A fuzzy block is done when its translation follows today's English: put today's English
+    block into x_origin.md in place of the old one (S001 then no longer reports it).
+    Exit: 0 done (or nothing to change), 1 with --check when files would change, 2 usage error.
+    """
+    import json
+
+    from toolkit.update import apply_writes, changed_writes, plan_update, planned_writes
+
+    with user_errors():
+        config = load_project(find_project_root())
+        _check_paths(paths)
+        plan = plan_update(config, paths, editions, ChapterStore(config.root))
+        changes = changed_writes(planned_writes(config, plan))
+        if not check:
+            apply_writes(changes)
+    verb = "would change" if check else "changed"
+    if output_format == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "editions": {
+                        u.edition: {
+                            **u.counts(),
+                            "files": len(u.files),
+                            "removed": sorted(u.removed),
+                            "retired": [r.to_json() for r in u.retired],
+                        }
+                        for u in plan.updates
+                    },
+                    "changed": sorted(str(p.relative_to(config.root)) for p in changes),
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        for update in plan.updates:
+            counted = update.counts()
+            total = sum(counted[k] for k in ("exact", "fuzzy", "memory", "english"))
+            click.echo(
+                f"{update.edition}: {len(update.files)} chapter(s) on today's English, {total} block(s): "
+                f"{counted['exact']} exact, {counted['fuzzy']} fuzzy, {counted['memory']} from memory, "
+                f"{counted['english']} English; {counted['retired']} retired"
+                + (f" (translations/{update.edition}/obsolete.jsonl)" if counted["retired"] else "")
+                + (f"; {len(update.removed)} old file(s) replaced" if update.removed else "")
+            )
+            for retired in update.retired if verbose else update.retired[:5]:
+                first = retired.text.strip().splitlines()[0][:70] if retired.text.strip() else ""
+                click.echo(f"  {retired.path}:{retired.line}: retired: {first}")
+            if not verbose and len(update.retired) > 5:
+                click.echo(f"  … and {len(update.retired) - 5} more (--verbose)")
+        click.echo(f"{len(changes)} file(s) {verb}")
+    sys.exit(1 if check and changes else 0)
+
+
 @main.command("envs")
 @framework_option
 @click.option("--rebuild", is_flag=True, help="Build again even when a ready environment exists.")
@@ -597,8 +680,13 @@ def _run_cells_with_progress(
         elif kind == "cell":
             progress.update(task, advance=1)
 
+    from toolkit.book.history import load_history
+
     today = load_lock(config.source_dir / "LOCK.toml").today.id
-    libraries = LibraryIndex(config.root, config.source_dir, config.translations_dir, today)
+    history = load_history(config.english_dir, config.source_dir)
+    libraries = LibraryIndex(
+        config.root, config.source_dir, config.translations_dir, today, history, config.english_dir
+    )
     with progress:
         try:
             return run_cells(
@@ -618,6 +706,7 @@ def _run_cells_with_progress(
                 downloads=config.downloads,
                 shard=shard,
                 ray_address=config.ray,
+                history=history,
             )
         except ClusterError as error:
             raise ConfigError(str(error)) from error
@@ -656,6 +745,14 @@ def _emit_run_report(
             f"{_shown(path)}:{line}: {framework} cell differs from English: "
             "not executed (--trust-translations runs it)"
         )
+    for edition, chapter, english in report.unproven:
+        path = report.paths.get((edition, chapter), Path(f"{edition}/{chapter}"))
+        click.echo(
+            f"{_shown(path)}:1: not executed: its code would come from {_shown(english)}, which is not "
+            "English of any revision (sha256 in no version of English's history; --trust-translations runs it)"
+        )
+    for name, why in sorted(report.refused_library.items()):
+        click.echo(f"{name}: not imported by any kernel: {why}")
     for framework, env in report.environments.items():
         if not env.ready:
             click.echo(f"{framework}: skipped: {env.reason}")

@@ -63,40 +63,19 @@ def blank_magics(code: str) -> str:
     return "".join(out)
 
 
-def shell_comment_start(line: str) -> int | None:
-    """Where a shell comment starts, by the shell's rule: a ``#`` that begins a word (at the
-    start or after a blank), outside quotes. ``README.md#; touch x`` has none: that ``#`` is
-    inside a word, so ``touch`` runs."""
-    quote = ""
-    escaped = False
-    word_start = True  # at the start of the line or after an unquoted, unescaped blank
-    for index, char in enumerate(line):
-        if escaped:
-            escaped, word_start = False, False
-        elif char == "\\" and quote != "'":
-            escaped, word_start = True, False
-        elif quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote, word_start = char, False
-        elif char == "#" and word_start:
-            return index
-        else:
-            word_start = char in " \t"
-    return None
-
-
 def _shield_magics(code: str) -> str:
-    """Turn IPython lines into string statements holding their text up to a shell comment, so
-    the code parses as Python and a change anywhere else on a shell line is a change of code."""
+    """Turn IPython lines into string statements holding their whole text, so the code parses
+    as Python and a change anywhere on a magic or shell line is a change of code.
+
+    A ``#`` there is no comment to IPython: it expands ``{expression}`` and ``$name`` on the
+    whole line before the shell or the magic sees it (``!ls #{open('x','w')}`` runs Python),
+    so even the text after a shell comment counts."""
     lines = []
     for line in code.splitlines():
         stripped = line.lstrip()
         if is_magic_line(line):
             indent = line[: len(line) - len(stripped)]
-            comment = shell_comment_start(stripped)
-            command = stripped[:comment] if comment is not None else stripped
-            lines.append(f"{indent}__ipython_magic__({command.rstrip()!r})")
+            lines.append(f"{indent}__ipython_magic__({stripped.rstrip()!r})")
         else:
             lines.append(line)
     return "\n".join(lines)

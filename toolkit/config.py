@@ -7,7 +7,9 @@ valid keys; nothing here guesses.
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +35,11 @@ class ProjectConfig:
     data_dir: Path = Path.home() / ".cache" / "d2l-i18n-toolkit" / "data"
     downloads: bool = True  # may d2l download datasets? (off: they are "needs data")
     ray: str = ""  # a Ray cluster's address for run-cells ("" = the local pool)
+
+    @property
+    def english_dir(self) -> Path:
+        """English's history (``history.tsv``) and releases (``v0.17.5/``): ``<shared>/english``."""
+        return self.shared_dir / "english"
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,7 @@ PROJECT_KEYS = {
     "ray",
 }
 PATH_KEYS = ("source", "translations", "shared", "cache", "build", "po")
+INSIDE_KEYS = ("source", "translations", "cache", "build", "po")
 EDITION_KEYS = {"language", "name", "repository", "commit", "basis", "tabs"}
 EDITION_OPTIONAL_KEYS = {"url", "mirror", "branch"}
 REVISION_KEYS = {"id", "commit", "date", "tabs", "today", "repository", "url", "mirror"}
@@ -136,17 +144,78 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not UTF-8 text (TOML files must be UTF-8): {error.reason}") from error
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from error
+    except RecursionError as error:
+        raise ConfigError(f"{path}: nested too deeply to be a configuration file") from error
+
+
+MAX_STRING = 1000  # a name, URL or path longer than this is no configuration value
+
+#: a git commit, as pinned: 7 to 40 hex digits (anything else could be read by git as an option)
+COMMIT = re.compile(r"[0-9a-f]{7,40}")
+#: a framework tab as d2lbook names them (``mxnet``, ``pytorch``, ``tensorflow``, ``jax``)
+TAB = re.compile(r"[a-z][a-z0-9_]{0,31}")
+#: an edition directory / language code: letters, digits, ``-`` and ``_``
+IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+#: a GitHub-style ``owner/name``
+REPOSITORY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}/[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+#: where git may fetch from: https, ssh (``ssh://`` or ``user@host:path``), git, or a local path
+#: (``file://``, absolute). Never git's ``ext::``/``fd::`` transports or anything starting with ``-``.
+URL = re.compile(
+    r"(https|ssh|git|file)://[^\s]+|[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+:[^\s-][^\s]*|/[^\s]*",
+)
 
 
 def _string(where: str, key: str, value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{where}: {key} must be a non-empty string, not {value!r}")
+    if len(value) > MAX_STRING or any(ord(c) < 32 and c not in "\t" for c in value):
+        shown = value[:40] + "…" if len(value) > 40 else value
+        raise ConfigError(
+            f"{where}: {key} must be one line of at most {MAX_STRING} characters, not {shown!r} "
+            f"({len(value):,} characters)"
+        )
     return value
+
+
+def _matching(where: str, key: str, value: object, pattern: re.Pattern[str], what: str) -> str:
+    text = _string(where, key, value)
+    if not pattern.fullmatch(text):
+        raise ConfigError(f"{where}: {key} must be {what}, not {text!r}")
+    return text
+
+
+def _commit(where: str, value: object) -> str:
+    return _matching(where, "commit", value, COMMIT, "a commit id: 7 to 40 lowercase hex digits")
+
+
+def _url(where: str, value: object) -> str:
+    return _matching(
+        where,
+        "url",
+        value,
+        URL,
+        "an https://, ssh://, git://, file:// or user@host:path URL, or an absolute path",
+    )
+
+
+def _tabs(where: str, value: object) -> tuple[str, ...]:
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(t, str) and TAB.fullmatch(t) for t in value)
+    ):
+        raise ConfigError(
+            f"{where}: tabs must be a non-empty list of framework names (lowercase letters, digits, _), e.g. "
+            f'["mxnet", "pytorch"], not {value!r:.80}'
+        )
+    if len(set(value)) != len(value):
+        raise ConfigError(f"{where}: tabs must not repeat a name: {value}")
+    return tuple(value)
 
 
 def _number(where: str, key: str, value: object, *, minimum: float, integer: bool = False) -> float:
     """A number at least ``minimum`` (bool is not a number here, though Python says it is)."""
-    allowed = isinstance(value, int) or (isinstance(value, float) and not integer)
+    allowed = isinstance(value, int) or (isinstance(value, float) and not integer and math.isfinite(value))
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not allowed or value < minimum:
         what = "a whole number" if integer else "a number"
         raise ConfigError(f"{where}: {key} must be {what} >= {minimum:g}, not {value!r}")
@@ -186,6 +255,13 @@ def load_project(root: Path) -> ProjectConfig:
     for key in PATH_KEYS:
         if key in table:
             _string(where, key, table[key])
+    for key in INSIDE_KEYS:
+        # what the toolkit writes (and deletes, for a cache) stays inside the project
+        if key in table and not _inside(root, table[key]):
+            raise ConfigError(
+                f"{where}: {key} = {table[key]!r} must be a folder inside the project ({root}), "
+                "given relative to it"
+            )
     shared = os.environ.get("D2L_SHARED") or table.get("shared", "../shared")
     return ProjectConfig(
         root=root,
@@ -211,6 +287,15 @@ def load_project(root: Path) -> ProjectConfig:
     )
 
 
+def _inside(root: Path, value: str) -> bool:
+    """Whether ``value`` names a folder strictly inside ``root`` (relative, no way out)."""
+    path = Path(value)
+    if path.is_absolute():
+        return False
+    resolved = (root / path).resolve()
+    return resolved != root.resolve() and root.resolve() in resolved.parents
+
+
 def _data_dir(where: str, root: Path, table: dict[str, Any]) -> Path:
     """``$TOOLKIT_DATA_DIR``, else ``data_dir`` (relative to the project), else the user's cache."""
     configured = os.environ.get("TOOLKIT_DATA_DIR") or (
@@ -231,22 +316,21 @@ def load_edition(directory: Path) -> Edition:
     path = directory / "edition.toml"
     table = _read_toml(path)
     _check_keys(str(path), table, EDITION_KEYS | EDITION_OPTIONAL_KEYS, EDITION_KEYS)
-    tabs = table["tabs"]
-    if not isinstance(tabs, list) or not tabs or not all(isinstance(t, str) and t for t in tabs):
-        raise ConfigError(f'{path}: tabs must be a non-empty list of names, e.g. ["mxnet", "pytorch"]')
-    if len(set(tabs)) != len(tabs):
-        raise ConfigError(f"{path}: tabs must not repeat a name: {tabs}")
     where = str(path)
+    if not IDENTIFIER.fullmatch(directory.name):
+        raise ConfigError(f"{directory}: an edition's directory name must be letters, digits, - and _")
     return Edition(
         id=directory.name,
-        language=_string(where, "language", table["language"]),
+        language=_matching(
+            where, "language", table["language"], IDENTIFIER, "a language code such as ko or pt-BR"
+        ),
         name=_string(where, "name", table["name"]),
-        repository=_string(where, "repository", table["repository"]),
-        commit=_string(where, "commit", table["commit"]),
+        repository=_matching(where, "repository", table["repository"], REPOSITORY, "owner/name"),
+        commit=_commit(where, table["commit"]),
         basis=_string(where, "basis", table["basis"]),
-        tabs=tuple(tabs),
+        tabs=_tabs(where, table["tabs"]),
         directory=directory,
-        url=_string(where, "url", table["url"]) if "url" in table else "",
+        url=_url(where, table["url"]) if "url" in table else "",
         mirror=_string(where, "mirror", table["mirror"]) if "mirror" in table else "",
         branch=_string(where, "branch", table["branch"]) if "branch" in table else "master",
     )
@@ -279,21 +363,21 @@ def load_lock(path: Path) -> Lock:
         raise ConfigError(f"{path}: revision and file must be arrays of tables ([[revision]], [[file]])")
     for entry in table["revision"]:
         where = f"{path} [[revision]]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: must be a table")
         _check_keys(where, entry, REVISION_KEYS, {"id", "commit", "tabs"})
-        tabs = entry["tabs"]
-        if not isinstance(tabs, list) or not tabs or not all(isinstance(t, str) and t for t in tabs):
-            raise ConfigError(f"{where}: tabs must be a non-empty list of names")
         revisions.append(
             Revision(
-                _string(where, "id", entry["id"]),
-                _string(where, "commit", entry["commit"]),
+                _matching(where, "id", entry["id"], IDENTIFIER, "a revision id such as 23d7a5ae"),
+                _commit(where, entry["commit"]),
                 str(entry.get("date", "")),
-                tuple(tabs),
+                _tabs(where, entry["tabs"]),
                 entry.get("today", False) is True,
-                *(
-                    _string(where, key, entry[key]) if key in entry else ""
-                    for key in ("repository", "url", "mirror")
-                ),
+                _matching(where, "repository", entry["repository"], REPOSITORY, "owner/name")
+                if "repository" in entry
+                else "",
+                _url(where, entry["url"]) if "url" in entry else "",
+                _string(where, "mirror", entry["mirror"]) if "mirror" in entry else "",
             )
         )
     if sum(r.today for r in revisions) != 1:

@@ -14,6 +14,7 @@ Invariants:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -25,6 +26,16 @@ RoleName = str  # label, numref, ref, eqref, eqlabel, cite, citet, width, ...
 REFERENCE_ROLES = frozenset({"numref", "ref", "eqref"})
 #: Roles that define a target.
 DEFINING_ROLES = frozenset({"label", "eqlabel"})
+#: d2lbook's label alphabet (``sec_linear-regression``, ``eq_sgd-xt+1-xstar``): a label becomes an
+#: HTML id and a URL fragment on the site, so anything else is refused, never published
+LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9_+.-]{0,199}")
+
+
+def is_label(target: str) -> bool:
+    """Whether ``target`` is a label the site may publish as an id."""
+    return LABEL.fullmatch(target) is not None
+
+
 #: Roles that cite bibliography keys (comma-separated).
 CITATION_ROLES = frozenset({"cite", "citet"})
 

@@ -31,10 +31,16 @@ def is_origin(path: Path | str) -> bool:
 
 def chapter_files(directory: Path) -> list[Path]:
     """The translated (or English) chapter files of a book directory, sorted."""
-    found = [directory / "index.md"] if (directory / "index.md").is_file() else []
+    index = directory / "index.md"
+    found = [index] if index.is_file() and not index.is_symlink() else []
     for folder in sorted(directory.glob("chapter_*")):
-        if folder.is_dir():
-            found.extend(p for p in sorted(folder.rglob("*.md")) if p.is_file() and not is_origin(p))
+        if folder.is_dir() and not folder.is_symlink():
+            # a link is no chapter: it may point anywhere on the machine
+            found.extend(
+                p
+                for p in sorted(folder.rglob("*.md"))
+                if p.is_file() and not p.is_symlink() and not is_origin(p)
+            )
     return found
 
 

@@ -27,6 +27,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from toolkit.config import COMMIT
+
 
 class FetchError(Exception):
     """A repository could not be read at its pinned commit; the message says why."""
@@ -61,10 +63,49 @@ def fetch_snapshot(source: RepositorySource) -> Path:
     return _git_snapshot(source.url, source.commit, repository_cache())
 
 
+def _links_refused(where: str, links: list[str]) -> str:
+    shown = ", ".join(sorted(links)[:5]) + (f" and {len(links) - 5} more" if len(links) > 5 else "")
+    return (
+        f"{where} holds {len(links)} symbolic link(s) ({shown}): refused, a link may point anywhere on "
+        "the machine (a book's files are plain files)"
+    )
+
+
+#: what set-up reads of a d2lbook repository, besides ``chapter_*/``, ``d2l/`` and ``img/``
+BOOK_EXTRAS = ("index.md", "config.ini", "d2l.bib", "TERMINOLOGY.md", "glossary.md")
+
+
+def is_book_path(name: str) -> bool:
+    """Whether a repository path is one set-up may read (or a folder holding such files)."""
+    top = name.strip("/").split("/", 1)[0]
+    return top in BOOK_EXTRAS or top.startswith("chapter_") or top in ("d2l", "img")
+
+
+def symbolic_links(directory: Path) -> list[str]:
+    """Every symbolic link among the book's paths under ``directory``, relative to it."""
+    found = []
+    for top in sorted(directory.iterdir()):
+        if not is_book_path(top.name):
+            continue
+        if top.is_symlink():
+            found.append(top.name)
+            continue
+        if not top.is_dir():
+            continue
+        for folder, folders, files in os.walk(top):
+            for name in (*folders, *files):
+                if os.path.islink(os.path.join(folder, name)):
+                    found.append(os.path.relpath(os.path.join(folder, name), directory))
+    return found
+
+
 def _check_mirror(source: RepositorySource) -> Path:
     assert source.mirror is not None
-    if not source.mirror.is_dir():
-        raise FetchError(f"{source.mirror}: mirror directory of {source.name} not found")
+    if source.mirror.is_symlink() or not source.mirror.is_dir():
+        raise FetchError(f"{source.mirror}: mirror directory of {source.name} not found (or a link)")
+    links = symbolic_links(source.mirror)
+    if links:
+        raise FetchError(_links_refused(f"mirror {source.mirror}", links))
     manifest = source.mirror.parent / "MANIFEST.tsv"
     if manifest.is_file():
         with manifest.open(encoding="utf-8") as handle:
@@ -105,32 +146,55 @@ def _git_snapshot(url: str, commit: str, cache: Path) -> Path:
     snapshot = cache / "snapshots" / f"{_slug(url)}-{commit[:12]}"
     if (snapshot / ".toolkit-complete").is_file():
         return snapshot
+    if not COMMIT.fullmatch(commit):
+        raise FetchError(f"commit {commit!r} is not a commit id (7 to 40 hex digits)")
+    if url.startswith("-") or "::" in url.split("/", 1)[0]:
+        raise FetchError(f"{url!r} is not a repository URL git may fetch from")
     repo = cache / "git" / f"{_slug(url)}.git"
     if not (repo / "HEAD").is_file():
         repo.parent.mkdir(parents=True, exist_ok=True)
         partial = Path(tempfile.mkdtemp(dir=repo.parent, prefix=".clone-"))
         try:
-            _git("clone", "--bare", "--quiet", url, str(partial))
+            # `--` before every value a configuration gives: git never reads one as an option
+            _git("-c", "protocol.ext.allow=never", "clone", "--bare", "--quiet", "--", url, str(partial))
             os.replace(partial, repo)
         finally:
             shutil.rmtree(partial, ignore_errors=True)
     try:
-        _git("cat-file", "-e", f"{commit}^{{commit}}", cwd=repo)
+        _git("cat-file", "-e", "--end-of-options", f"{commit}^{{commit}}", cwd=repo)
     except FetchError:
         try:  # a commit the clone does not have yet (the pin moved forward)
-            _git("fetch", "--quiet", "origin", commit, cwd=repo)
+            _git("-c", "protocol.ext.allow=never", "fetch", "--quiet", "--", "origin", commit, cwd=repo)
         except FetchError:
-            _git("fetch", "--quiet", "origin", "+refs/heads/*:refs/heads/*", cwd=repo)
+            _git(
+                "-c",
+                "protocol.ext.allow=never",
+                "fetch",
+                "--quiet",
+                "--",
+                "origin",
+                "+refs/heads/*:refs/heads/*",
+                cwd=repo,
+            )
         try:
-            _git("cat-file", "-e", f"{commit}^{{commit}}", cwd=repo)
+            _git("cat-file", "-e", "--end-of-options", f"{commit}^{{commit}}", cwd=repo)
         except FetchError as error:
             raise FetchError(f"{url}: commit {commit} not found in the repository") from error
-    archive = _git("archive", "--format=tar", commit, cwd=repo)
+    archive = _git("archive", "--format=tar", "--end-of-options", commit, cwd=repo)
     snapshot.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(tempfile.mkdtemp(dir=snapshot.parent, prefix=".snapshot-"))
     try:
-        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-            tar.extractall(partial, filter="data")
+        try:
+            with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+                members = tar.getmembers()
+                links = [m.name for m in members if (m.issym() or m.islnk()) and is_book_path(m.name)]
+                if links:
+                    raise FetchError(_links_refused(f"{url} at {commit[:12]}", links))
+                # links elsewhere in the repository are no book file: not extracted at all
+                plain = [m for m in members if not (m.issym() or m.islnk())]
+                tar.extractall(partial, members=plain, filter="data")
+        except tarfile.TarError as error:
+            raise FetchError(f"{url} at {commit[:12]}: cannot extract the snapshot: {error}") from error
         (partial / ".toolkit-complete").write_text(f"{url}\n{commit}\n", "utf-8")
         if snapshot.exists():
             shutil.rmtree(snapshot)

@@ -25,12 +25,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from toolkit.book.fetch import BOOK_EXTRAS as BOOK_FILES
 from toolkit.book.fetch import FetchError, RepositorySource, fetch_snapshot
 from toolkit.config import ConfigError, Edition, ProjectConfig, Revision, load_editions, load_lock
 
 LOCK_NAME = "files.lock"
 #: Files of a d2lbook repository the toolkit reads, besides the chapters' markdown.
-BOOK_EXTRAS = ("config.ini", "d2l.bib", "TERMINOLOGY.md", "glossary.md")
+BOOK_EXTRAS = tuple(name for name in BOOK_FILES if name != "index.md")
 
 
 class SyncError(Exception):

@@ -8,7 +8,8 @@ Invariants:
   directory; a section of chapter 13 is 13.1, 13.2, …
 - This is the one numbering: the site's pages, references and status page all read it
   (d2l.ai's numbers for English: ``hybridize`` is 13.1). An entry whose file is missing is
-  skipped; a chapter no toc lists is left to the caller.
+  skipped, and so is one that leaves the book (an absolute path, ``..``, a link, anything but
+  ``index.md`` or ``chapter_*/…``); a chapter no toc lists is left to the caller.
 - Read with the one parser: a ``toc`` block is a fenced code block whose info is ``toc``.
 """
 
@@ -41,6 +42,20 @@ def _toc_blocks(chapter: Chapter) -> list[tuple[bool, list[str]]]:
     return found
 
 
+def _in_book(root: Path, path: str) -> bool:
+    """Whether a toc entry names a chapter file of this book: relative, inside ``root`` (no
+    ``..``, no absolute path, no link out), ``index.md`` or under ``chapter_*/``. A toc is an
+    edition's text: it must never publish a file from elsewhere on the machine."""
+    if posixpath.isabs(path) or path.startswith("..") or "\\" in path:
+        return False
+    if path != "index.md" and not (path.startswith("chapter_") and "/" in path):
+        return False
+    target = root / path
+    if not target.is_file() or target.is_symlink():
+        return False
+    return root.resolve() in target.resolve().parents
+
+
 def book_toc(root: Path, parse: Callable[[Path], Chapter]) -> list[TocEntry]:
     """Every chapter and section the book's toc blocks list, in reading order."""
     index = root / "index.md"
@@ -51,7 +66,7 @@ def book_toc(root: Path, parse: Callable[[Path], Chapter]) -> list[TocEntry]:
     for numbered, chapters in _toc_blocks(parse(index)):
         for name in chapters:
             path = posixpath.normpath(name if name.endswith(".md") else name + ".md")
-            if not (root / path).is_file():
+            if not _in_book(root, path):
                 continue
             if numbered:
                 counter += 1
@@ -66,7 +81,7 @@ def book_toc(root: Path, parse: Callable[[Path], Chapter]) -> list[TocEntry]:
                     section_path = posixpath.normpath(
                         posixpath.join(directory, section if section.endswith(".md") else section + ".md")
                     )
-                    if not (root / section_path).is_file():
+                    if not _in_book(root, section_path):
                         continue
                     position += 1
                     entries.append(TocEntry(section_path, f"{number}.{position}" if numbered else "", path))

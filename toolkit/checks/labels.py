@@ -15,6 +15,7 @@ from toolkit.model import (
     Chapter,
     Role,
     block_roles,
+    is_label,
     iter_blocks,
 )
 
@@ -112,6 +113,27 @@ def label_extra(context: CheckContext) -> Iterable[Finding]:
     for role in chapter_roles(context.tr):
         if role.name in DEFINING_ROLES and role.target not in en_labels and role.target not in renamed:
             yield context.finding("L004", role.line, f"label `{role.target}` is not in English")
+
+
+@rule("L005", "label-invalid", "error")
+def label_invalid(context: CheckContext) -> Iterable[Finding]:
+    """A ``:label:`` or ``:eqlabel:`` holds characters outside d2lbook's label alphabet
+    (letters, digits, ``_``, ``-``, ``+``, ``.``).
+
+    Why: a label becomes an HTML id and a link's fragment on the site; quotes, spaces or
+    ``<`` there could break out of the attribute. The site publishes no such label (the
+    heading or figure gets no anchor, references to it stay unresolved).
+    Example: ``:label:`sec_x"><script>…``.
+    Fix: use the English label.
+    """
+    for role in chapter_roles(context.tr):
+        if role.name in DEFINING_ROLES and not is_label(role.target):
+            yield context.finding(
+                "L005",
+                role.line,
+                f"label {role.target[:60]!r} is not a label (letters, digits, _ - + . only): the site drops it",
+                hint="use the English label",
+            )
 
 
 @rule("R001", "reference-unresolved", "error")

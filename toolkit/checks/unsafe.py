@@ -31,6 +31,13 @@ SCHEME_ATTRIBUTE = re.compile(
 )
 ATTRIBUTE_LIST = re.compile(r"\{:?[^{}\n]*\}")
 FOREIGN_SCHEMES = frozenset({"javascript", "vbscript", "data", "file"})
+#: anything that may be a tag to some HTML reader, written without a space after the name too
+LOOSE_TAG = re.compile(r"<\s*/?\s*[A-Za-z][^<>]*>")
+#: MathJax's commands that link, style or load: the site turns them off (safe mode), and a
+#: translation has no business with them
+MATHJAX_ACTIVE = re.compile(r"\\(href|style|cssId|class|require|unicode)(?![A-Za-z])")
+#: YAML front matter at the top of a file: MkDocs would read it as the page's title and meta
+FRONT_MATTER = re.compile(r"\A-{3}[ \t]*\r?\n.*?\n(?:\.{3}|-{3})[ \t]*(?:\r?\n|\Z)", re.S)
 
 
 def _scheme(url: str) -> str:
@@ -64,6 +71,21 @@ def active_content(block: Block) -> list[tuple[int, str]]:
             (line, f"{scheme.lower()}: URL")
             for scheme in SCHEME_ATTRIBUTE.findall(text)
             if scheme.lower() in FOREIGN_SCHEMES
+        )
+    # Python-Markdown reads more as HTML than markdown-it does (``<img/src/onerror=…>`` is text
+    # to markdown-it, a tag to the site's Markdown): every ``<…>`` of the prose counts
+    loose = () if isinstance(block, HtmlBlock) else block.source.splitlines()  # HTML blocks: above
+    for number, source_line in enumerate(loose, start=block.span.start):
+        for text in LOOSE_TAG.findall(source_line):
+            name = TAG.match(text)
+            if name is not None and name.group(1).lower() in ACTIVE_TAGS:
+                found.append((number, f"<{name.group(1).lower()}>"))
+            found.extend(
+                (number, f"event attribute {event.lower()}=") for event in EVENT_ATTRIBUTE.findall(text)
+            )
+        found.extend(
+            (number, f"MathJax \\{command} (it can link or style the page)")
+            for command in MATHJAX_ACTIVE.findall(source_line)
         )
     inline = block_inline(block)
     if inline is not None:
@@ -118,6 +140,25 @@ def active_content_added(context: CheckContext) -> Iterable[Finding]:
                     f"{what} that English does not have here: it would run on the site (the site strips it)",
                     hint="translations carry words, not active markup; remove it",
                 )
+
+
+@rule("U003", "front-matter", "error")
+def front_matter(context: CheckContext) -> Iterable[Finding]:
+    """The translation starts with a YAML front matter block (``---`` … ``---``).
+
+    Why: d2lbook's markdown has none; MkDocs would read it as the page's title, description
+    and other meta, which the theme prints without escaping. The site never reads a
+    translation's front matter as meta (its own comes first), so the block shows as text.
+    Example: ``---\\ntitle: <img src=x onerror=alert(1)>\\n---`` on line 1.
+    Fix: remove the block; the chapter's first heading is its title.
+    """
+    if FRONT_MATTER.match(context.tr.text) and not FRONT_MATTER.match(context.en.text):
+        yield context.finding(
+            "U003",
+            1,
+            "YAML front matter: the site shows it as text, never as the page's title or meta",
+            hint="remove it; the first heading is the title",
+        )
 
 
 @rule("U002", "raw-html-added", "warning", grouped=True)

@@ -4,8 +4,9 @@
 Invariants:
 - A program runs with the ``d2l/`` folder of the English revision its cells come from
   (``source_en/<revision>/d2l``); a file whose basis is an edition's ``x_origin.md`` (the v0.17
-  editions) runs with the edition's own ``d2l/``. Where that folder is missing, the edition's
-  ``d2l/`` and then today's English library stand in, and the choice is reported (``origin``).
+  editions) runs with the edition's own ``d2l/`` where that is proven English, else with
+  English's library of the edition's release (``english/v0.17.5/d2l``), else today's English
+  library; the choice is reported (``origin``). No file that is not English is ever imported.
 - A ``Library`` carries its files' text, not a path: the kernel writes them into its own
   scratch directory, so a Ray worker on another machine runs exactly what the driver read,
   and the library's digest is part of every program's cache key.
@@ -19,8 +20,11 @@ from __future__ import annotations
 
 import ast
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from toolkit.book.history import EnglishHistory, edition_release, release_library
 
 # d2l's module name of each framework (``from d2l import torch as d2l``)
 MODULE_OF = {"mxnet": "mxnet", "pytorch": "torch", "tensorflow": "tensorflow", "jax": "jax"}
@@ -56,11 +60,17 @@ class Library:
         return directory
 
 
-def read_library(folder: Path, origin: str) -> Library | None:
-    """The library in ``folder`` (a ``d2l/`` directory), or None when there is none."""
-    if not (folder / "__init__.py").is_file():
+def read_library(
+    folder: Path, origin: str, keep: Callable[[Path], bool] = lambda path: True
+) -> Library | None:
+    """The library in ``folder`` (a ``d2l/`` directory) with the files ``keep`` accepts, or None
+    when it has no ``__init__.py`` to import. Symbolic links are never read."""
+    if folder.is_symlink() or not (folder / "__init__.py").is_file():
         return None
-    files = tuple((p.name, p.read_text("utf-8")) for p in sorted(folder.glob("*.py")))
+    paths = [p for p in sorted(folder.glob("*.py")) if p.is_file() and not p.is_symlink() and keep(p)]
+    if not any(p.name == "__init__.py" for p in paths):
+        return None
+    files = tuple((p.name, p.read_text("utf-8")) for p in paths)
     digest = hashlib.sha256()
     for name, text in files:
         digest.update(name.encode() + b"\0" + text.encode("utf-8") + b"\0")
@@ -68,23 +78,58 @@ def read_library(folder: Path, origin: str) -> Library | None:
 
 
 class LibraryIndex:
-    """Chooses and caches the library of each program's English file."""
+    """Chooses and caches the library of each program's English file.
 
-    def __init__(self, root: Path, source_dir: Path, translations_dir: Path, today: str) -> None:
+    Only English's library is imported by a kernel: a ``d2l/`` folder serves a framework when
+    its ``__init__.py`` and that framework's module are proven English by their bytes
+    (``toolkit.book.history``). The v0.17 editions' own ``d2l/`` was regenerated from their
+    translated ``#@save`` cells, so most of it is not English; English's library of the release
+    the edition names in its ``config.ini`` serves them instead. Each refusal is remembered
+    (``refused``) for the run's report."""
+
+    def __init__(
+        self,
+        root: Path,
+        source_dir: Path,
+        translations_dir: Path,
+        today: str,
+        history: EnglishHistory | None = None,
+        english_dir: Path | None = None,
+    ) -> None:
         self.root = root
         self.source_dir = source_dir
         self.translations_dir = translations_dir
         self.today = today
+        self.history = history
+        self.english_dir = english_dir
         self._read: dict[Path, Library | None] = {}
+        self.refused: dict[str, str] = {}  # library file -> why it was not imported
 
     def _at(self, folder: Path) -> Library | None:
         if folder not in self._read:
-            try:
-                origin = folder.relative_to(self.root).as_posix()
-            except ValueError:
-                origin = folder.as_posix()
-            self._read[folder] = read_library(folder, origin)
+            origin = folder.as_posix()
+            for base in (self.root, *([self.english_dir.parent] if self.english_dir else [])):
+                try:  # named for people, never by an absolute path of this machine
+                    origin = folder.relative_to(base).as_posix()
+                    break
+                except ValueError:
+                    continue
+            self._read[folder] = read_library(folder, origin, self._english)
         return self._read[folder]
+
+    def _english(self, path: Path) -> bool:
+        """Whether a library file is English's; a refusal is remembered for the report."""
+        if self.history is None or self.history.version_of(path) is not None:
+            return True
+        try:
+            shown = path.relative_to(self.root).as_posix()
+        except ValueError:
+            shown = path.as_posix()
+        self.refused[shown] = "not English's: its sha256 is in no version of English's history"
+        return False
+
+    def _release_of(self, edition: str) -> str:
+        return edition_release(self.translations_dir / edition)
 
     def candidates(self, edition: str, english_path: Path) -> list[Path]:
         """The d2l folders to try, best first."""
@@ -93,9 +138,12 @@ class LibraryIndex:
             revision = english_path.resolve().relative_to(self.source_dir.resolve()).parts[0]
             folders.append(self.source_dir / revision / "d2l")
         except ValueError:
-            pass  # an x_origin.md inside the edition: its own library first
+            pass  # an x_origin.md inside the edition: its own library first, then its release's
         if edition != "en":
             folders.append(self.translations_dir / edition / "d2l")
+            release = self._release_of(edition)
+            if release and self.english_dir is not None:
+                folders.append(release_library(self.english_dir, release))
         folders.append(self.source_dir / self.today / "d2l")
         return folders
 

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolkit.book.history import EnglishHistory
 from toolkit.cache import write_json_atomic
 from toolkit.checker import project_jobs
 from toolkit.config import ProjectConfig
@@ -152,6 +153,9 @@ class RunReport:
     # (English file, framework, library origin, difference): #@save code the library defines otherwise
     save_differences: list[tuple[Path, str, str, SaveDifference]] = field(default_factory=list)
     no_library: list[tuple[str, str, str]] = field(default_factory=list)  # edition, chapter, framework
+    # (edition, chapter, the file its code would come from): not proven English, not executed
+    unproven: list[tuple[str, str, Path]] = field(default_factory=list)
+    refused_library: dict[str, str] = field(default_factory=dict)  # library file -> why not imported
 
     def status(self, edition: str, chapter: str, framework: str) -> str:
         manifest = self.manifests.get((edition, chapter), {})
@@ -204,7 +208,13 @@ def run_cells(
     downloads: bool = True,
     shard: tuple[int, int] | None = None,
     ray_address: str = "",
+    history: EnglishHistory | None = None,
 ) -> RunReport:
+    """Plan, answer from the cache, run and write the manifests (module docstring).
+
+    With ``history``, a source's English file executes only when its bytes are a version of
+    English (``EnglishHistory.version_of``); else none of its cells runs (``report.unproven``)
+    unless ``trust_translations``."""
     started = time.monotonic()
     sources = [s for s in sources if in_shard(s.chapter, shard)]
     environments = environments or {fw: find_environment(fw) for fw in frameworks}
@@ -223,6 +233,11 @@ def run_cells(
     compared: set[tuple[Path, str, str]] = set()
     for source in sources:
         report.paths[(source.edition, source.chapter)] = source.path
+        unproven = (
+            history is not None and not trust_translations and history.version_of(source.english_path) is None
+        )
+        if unproven:
+            report.unproven.append((source.edition, source.chapter, source.english_path))
         english = parse(source.english_path)
         translation = parse(source.path)
         # chapter_x/y.md sits in the book's root, whose img/ the cells read as ../img; an
@@ -263,7 +278,18 @@ def run_cells(
             shared, replacements = share_translation(
                 english, source.english_tabs, translation, source.tabs, program
             )
-            if replacements and trust_translations:
+            if unproven:
+                # the code would come from a file a contributor may have written: it never runs
+                where = f"{source.edition}\0{source.chapter}\0{framework}"
+                key = f"unproven-{hashlib.sha256(where.encode()).hexdigest()[:24]}"
+                plans[key] = Planned(
+                    program,
+                    key,
+                    [(source.edition, source.chapter)],
+                    skipped=f"{source.english_path.name} is not English of any revision (its sha256 is in no "
+                    "version of English's history); not executed (--trust-translations runs it)",
+                )
+            elif replacements and trust_translations:
                 key = plan(
                     translated_program(program, translation, replacements), source.edition, source.chapter
                 )
@@ -288,6 +314,8 @@ def run_cells(
 
     queue: dict[str, list[Planned]] = {}
     for entry in plans.values():
+        if entry.skipped:
+            continue
         env = environments[entry.program.framework]
         if not env.ready:
             entry.skipped = env.reason
@@ -464,5 +492,7 @@ def run_cells(
 
     for edition, chapter in per_source:
         write_manifest(edition, chapter)
+    if libraries is not None:
+        report.refused_library = dict(libraries.refused)
     report.seconds = time.monotonic() - started
     return report

@@ -203,4 +203,12 @@ def report_json(report: RunReport, root: Path | None = None) -> dict[str, Any]:
             }
             for e, c, line, fw in report.untrusted
         ],
+        # whole chapters whose code would come from a file that is not English: none of it ran
+        "unproven": [
+            {"edition": e, "chapter": c, "english": str(_relative(path, root))}
+            for e, c, path in report.unproven
+        ],
+        "library_files_refused": [
+            {"path": path, "reason": why} for path, why in sorted(report.refused_library.items())
+        ],
     }

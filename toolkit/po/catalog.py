@@ -49,7 +49,7 @@ from toolkit.model import (
 )
 from toolkit.po.segments import KIND_NAMES, Split, split_block
 
-NEW_CONTEXT = "new/"  # entries for English blocks added since the basis (import ignores them)
+NEW_CONTEXT = "new/"  # entries for English blocks added since the basis (import refuses their words)
 
 
 class CatalogError(Exception):
@@ -322,6 +322,19 @@ def import_catalog(
             refused.append(Refusal(first.linenum or 0, first.msgctxt or context, target.span.start, reason))
             continue
         replacements[id(target)] = rebuilt
+    # a block English added since the basis has no place in a file that still follows its
+    # basis: its words are refused by name, never dropped without a word
+    refused.extend(
+        Refusal(
+            entry.linenum or 0,
+            entry.msgctxt or NEW_CONTEXT,
+            1,
+            "a translation of a block English added after this file's basis: the file has no place for "
+            "it yet (it follows its basis); it stays in the PO file",
+        )
+        for entry in catalog
+        if entry.msgctxt and entry.msgctxt.startswith(NEW_CONTEXT) and entry.msgstr and not entry.obsolete
+    )
     return Imported(_rewrite(base, replacements), tuple(refused))
 
 

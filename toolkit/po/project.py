@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import polib
 
+from toolkit.book.basis import is_origin
 from toolkit.cache import ResultCache
 from toolkit.checker import ChapterJob, ChapterStore, check_jobs, file_basis, project_jobs
 from toolkit.config import ConfigError, Lock, ProjectConfig, load_edition, load_lock
@@ -28,6 +29,9 @@ from toolkit.po.catalog import (
 )
 
 SKELETON_KEY = "X-D2L-Skeleton"
+#: far above any chapter's catalog (the book's largest is a few hundred KB) and any segment
+MAX_PO_CHARACTERS = 8_000_000
+MAX_MSGSTR_CHARACTERS = 100_000
 
 
 @dataclass(frozen=True)
@@ -128,11 +132,48 @@ def read_catalog(po_file: Path) -> polib.POFile:
         raise ConfigError(f"{po_file}: cannot read: {error.strerror}") from error
     except UnicodeDecodeError as error:
         raise ConfigError(f"{po_file}: not UTF-8 text: {error.reason}") from error
+    if len(text) > MAX_PO_CHARACTERS:
+        raise ConfigError(
+            f"{po_file}: {len(text):,} characters; a chapter's PO file is far smaller (at most "
+            f"{MAX_PO_CHARACTERS:,}): not imported"
+        )
     check_po_syntax(po_file, text)
     try:
-        return polib.pofile(text)
+        catalog = polib.pofile(text)
     except (OSError, ValueError) as error:
         raise ConfigError(f"{po_file}: not a readable PO file: {error}") from error
+    seen: dict[str, int] = {}
+    for entry in catalog:
+        if entry.obsolete or not entry.msgctxt:
+            continue
+        if len(entry.msgstr) > MAX_MSGSTR_CHARACTERS:
+            raise ConfigError(
+                f"{po_file}:{entry.linenum}: {entry.msgctxt}: a msgstr of {len(entry.msgstr):,} characters "
+                f"(a segment is at most {MAX_MSGSTR_CHARACTERS:,}): not imported"
+            )
+        if entry.msgctxt in seen:
+            raise ConfigError(
+                f"{po_file}:{entry.linenum}: msgctxt {entry.msgctxt!r} again (first at line "
+                f"{seen[entry.msgctxt]}): which translation is meant? Keep one"
+            )
+        seen[entry.msgctxt] = entry.linenum or 0
+    return catalog
+
+
+def is_chapter_path(chapter: str) -> bool:
+    """``index.md`` or a markdown file under ``chapter_*/``, relative, with no ``..``: what a
+    PO file may write (never ``d2l/*.py``, ``x_origin.md``, ``config.ini`` or anything else)."""
+    path = PurePosixPath(chapter)
+    if path.is_absolute() or "\\" in chapter or any(part in ("", ".", "..") for part in chapter.split("/")):
+        return False
+    if chapter == "index.md":
+        return True
+    return (
+        len(path.parts) >= 2
+        and path.parts[0].startswith("chapter_")
+        and path.suffix == ".md"
+        and not is_origin(chapter)
+    )
 
 
 def import_file(config: ProjectConfig, po_file: Path, editions: tuple[str, ...] = ()) -> ImportedChapter:
@@ -154,12 +195,20 @@ def import_file(config: ProjectConfig, po_file: Path, editions: tuple[str, ...] 
         raise ConfigError(
             f"{po_file}: a PO file of edition {edition_id} (X-D2L-Edition), not of {', '.join(editions)}"
         )
+    if not is_chapter_path(chapter):
+        raise ConfigError(
+            f"{po_file}: X-D2L-Chapter {chapter!r} is not a chapter path (index.md or chapter_*/NAME.md, "
+            "inside the edition): a PO file writes chapters only"
+        )
     try:
         where = po_file.resolve().relative_to(config.po_dir.resolve())
-    except ValueError:
-        where = None
+    except ValueError as error:
+        raise ConfigError(
+            f"{po_file}: PO files are imported from {config.po_dir} (po/<edition>/<chapter>.po), where "
+            "`toolkit po export` writes them: their place is checked against their header"
+        ) from error
     expected = Path(edition_id) / (chapter[: -len(".md")] + ".po")
-    if where is not None and where != expected:
+    if where != expected:
         raise ConfigError(
             f"{po_file}: its header says edition {edition_id}, chapter {chapter} (po/{expected}): "
             "a PO file of another edition or chapter"
@@ -170,10 +219,10 @@ def import_file(config: ProjectConfig, po_file: Path, editions: tuple[str, ...] 
         raise ConfigError(
             f"{po_file}: Language {language!r}, but edition {edition_id} is {edition.language!r}"
         )
-    if ".." in Path(chapter).parts or Path(chapter).is_absolute():
-        raise ConfigError(f"{po_file}: X-D2L-Chapter {chapter!r} is not a chapter path")
     lock = load_lock(config.source_dir / "LOCK.toml")
     target = edition_dir / chapter
+    if any(p.is_symlink() for p in (target, *target.parents) if p == edition_dir or edition_dir in p.parents):
+        raise ConfigError(f"{po_file}: {target} is a symbolic link: a PO import never writes through one")
     basis = file_basis(config, lock, edition, target)
     if basis is None:
         raise ConfigError(f"{po_file}: {chapter} has no English basis in {edition_id} (run `toolkit sync`)")

@@ -8,8 +8,8 @@ Invariants:
   numbers and paths. Every chapter page knows which of today's chapters it is (``same_as``,
   by labels: the checker's mapping), so the language switcher leads to the same section
   across structures, or to a language's landing page where it has none, never to a 404.
-- One edition is published per language: the one named in the options, else the one whose
-  basis is the newest English revision.
+- One edition is published per language: the one named in the options (``editions`` in
+  mkdocs.yml), which must name one when a language has several, else its only edition.
 - Numbers, labels and outputs come from the parsed model (``lower``), the run-cells manifests
   under ``build/cells`` and the check-alignment findings; nothing here executes code.
 - Reading the project is the only I/O; the result is plain data the MkDocs plugin turns into
@@ -206,12 +206,14 @@ def pick_edition(language: str, editions: list[Edition], lock: Lock, options: Si
         return match
     if not candidates:
         return None
-
-    def newest(edition: Edition) -> tuple[bool, str]:
-        revision = lock.revision(edition.basis)
-        return (bool(revision and revision.today), revision.date if revision else "")
-
-    return max(candidates, key=lambda e: (*newest(e), e.id))
+    if len(candidates) > 1:
+        # a new edition of a language never replaces the published one by itself
+        names = ", ".join(e.id for e in candidates)
+        raise ConfigError(
+            f"site: {len(candidates)} editions of {language!r} ({names}): say which one the site publishes "
+            f"in mkdocs.yml, plugins: d2l-i18n: editions: {{{language}: {candidates[0].id}}}"
+        )
+    return candidates[0]
 
 
 def chapter_numbers(chapters: Iterable[str], options: SiteOptions) -> dict[str, str]:
@@ -282,6 +284,9 @@ class _Entry:
         return self.own or self.chapter
 
 
+IMAGE_SUFFIXES = frozenset({".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp"})
+
+
 def _images(
     entry: _Entry, page_path: str, roots: tuple[Path, ...]
 ) -> tuple[frozenset[str], tuple[tuple[str, Path], ...]]:
@@ -305,6 +310,8 @@ def _images(
             path = path.split("#", 1)[0]
             if not path or ":" in path or path.startswith("/") or path in present:
                 continue
+            if posixpath.splitext(path)[1].lower() not in IMAGE_SUFFIXES:
+                continue  # the site carries figures, never an edition's other files (d2l/, config.ini)
             for root in roots:
                 file = root / posixpath.normpath(posixpath.join(chapter_dir, path))
                 if file.is_file() and root.resolve() in file.resolve().parents:

@@ -27,9 +27,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from markdown_it import MarkdownIt
+
 from toolkit.code import ALL_TABS, resolved_tabs
 from toolkit.execute.programs import FRAMEWORKS
 from toolkit.model import (
+    DEFINING_ROLES,
     Attributes,
     Blank,
     Block,
@@ -46,6 +49,7 @@ from toolkit.model import (
     Table,
     TableCaption,
     block_inline,
+    is_label,
     iter_blocks,
 )
 from toolkit.site.words import Words
@@ -137,7 +141,12 @@ def _attached_roles(blocks: tuple[Block, ...], index: int) -> tuple[Role, ...]:
 
 
 def _role(roles: tuple[Role, ...], *names: str) -> str:
-    return next((r.target for r in roles if r.name in names), "")
+    """The target of the first role named ``names``; a label outside d2lbook's alphabet is
+    never one (it would become an id and a fragment: L005 reports it)."""
+    return next(
+        (r.target for r in roles if r.name in names and (r.name not in DEFINING_ROLES or is_label(r.target))),
+        "",
+    )
 
 
 def _equation_label(blocks: tuple[Block, ...], index: int) -> str:
@@ -229,7 +238,7 @@ def _lower_role(match: re.Match[str], context: PageContext, state: _State) -> st
     if custom:
         text, target = custom.group(1), custom.group(2)
     if name in ("label", "eqlabel"):
-        return f'<a id="{html.escape(target)}"></a>'
+        return f'<a id="{target}"></a>' if is_label(target) else ""
     if name == "width":
         return ""
     if name in ("cite", "citet"):
@@ -244,7 +253,7 @@ def _lower_role(match: re.Match[str], context: PageContext, state: _State) -> st
         found = context.labels.get(target)
         if found is None:
             state.unresolved.append(target)
-            return f'<span class="d2l-unresolved" title="unresolved reference">`{target}`</span>'
+            return f'<span class="d2l-unresolved" title="unresolved reference"><code>{html.escape(target)}</code></span>'
         words = context.words
         if name == "eqref":
             shown = text or f"({found.number})"
@@ -261,6 +270,24 @@ def _lower_role(match: re.Match[str], context: PageContext, state: _State) -> st
             shown = text or (f"{prefix} {found.number}" if found.number else found.title or found.anchor)
         return f"[{shown}]({_link(context, found.page, found.anchor)})"
     return match.group(0)
+
+
+_TITLE_READER = MarkdownIt("commonmark")
+
+
+def plain_title(text: str) -> str:
+    """A heading's words as the page title the theme prints unescaped (navigation, header,
+    ``<title>``, search results): Markdown read as markdown-it reads it, its text and code
+    kept, raw HTML dropped, and the rest HTML-escaped. ``The `d2l` API`` -> ``The d2l API``;
+    ``Bab <img/src/onerror=…>`` -> ``Bab &lt;img/src/onerror=…&gt;``."""
+    words: list[str] = []
+    for token in _TITLE_READER.parseInline(text):
+        for child in token.children or ():
+            if child.type in ("text", "code_inline"):
+                words.append(child.content)
+            elif child.type in ("softbreak", "hardbreak"):
+                words.append(" ")
+    return html.escape(" ".join("".join(words).split()), quote=True)
 
 
 def bib_anchor(key: str) -> str:
@@ -723,7 +750,7 @@ def lower_chapter(chapter: Chapter, context: PageContext) -> LoweredPage:
         if isinstance(block, Heading):
             number = _heading_number(headings, block.level, context.number)
             if block.level == 1 and not title:
-                title = f"{number}. {block.text}" if number else block.text
+                title = f"{number}. {plain_title(block.text)}" if number else plain_title(block.text)
             out.append(_heading(block, roles, number, state, context))
         elif isinstance(block, Figure):
             figures += 1

@@ -10,10 +10,33 @@ always gives the same bytes (cells are numbered, not given random ids).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
+from toolkit.checks.unsafe import active_content
 from toolkit.code import ALL_TABS, resolved_tabs
-from toolkit.model import Blank, Chapter, CodeCell, Other, TabBlock
+from toolkit.model import Blank, Block, Chapter, CodeCell, Other, TabBlock
 from toolkit.site.lower import CellOutputs
+from toolkit.site.sanitise import sanitise_html
+
+#: output types a notebook may carry: Jupyter renders HTML and runs JavaScript outputs
+INERT_MIME_TYPES = ("text/plain", "image/png", "image/jpeg", "image/gif", "text/latex", "text/markdown")
+
+
+def _inert_output(output: Mapping[str, Any]) -> dict[str, Any] | None:
+    """An output without the types Jupyter would render as live HTML or script."""
+    kept = dict(output)
+    if "data" in kept:
+        data = {k: v for k, v in kept["data"].items() if k in INERT_MIME_TYPES}
+        if not data:
+            return None
+        kept["data"] = data
+    return kept
+
+
+def _inert_prose(block: Block) -> str:
+    """A prose block's Markdown for a notebook cell: the page's sanitiser applied where the
+    block holds what could run in Jupyter (the checker's own test, U001)."""
+    return sanitise_html(block.source) if active_content(block) else block.source
 
 
 def notebook_frameworks(chapter: Chapter, tabs: tuple[str, ...]) -> list[str]:
@@ -52,7 +75,7 @@ def chapter_notebook(
             flush()
             stored = outputs.get((block.span.start, framework))
             results = (
-                [nbformat.from_dict(o) for o in stored.outputs]  # type: ignore[no-untyped-call]
+                [nbformat.from_dict(o) for o in map(_inert_output, stored.outputs) if o]  # type: ignore[no-untyped-call]
                 if stored and stored.status != "not-executed"
                 else []
             )
@@ -60,12 +83,12 @@ def chapter_notebook(
         elif isinstance(block, TabBlock):
             if framework in block.tabs:
                 prose.extend(
-                    child.source
+                    _inert_prose(child)
                     for child in block.children
                     if not (isinstance(child, Other) and child.kind in ("begin_tab", "end_tab"))
                 )
         elif not isinstance(block, Blank) or prose:
-            prose.append(block.source)
+            prose.append(_inert_prose(block))
     flush()
     # nbformat gives each new cell a random id: numbered instead, so the same chapter always
     # makes the same notebook (reproducible sites; `mkdocs serve` rewrites only changed files)

@@ -42,13 +42,15 @@ from mkdocs.utils.templates import TemplateContext
 
 from toolkit.config import ConfigError, ProjectConfig, find_project_root, load_project
 from toolkit.site.book import LANGUAGES, Book, BookCache, SiteOptions, build_book, page_url
-from toolkit.site.sanitise import sanitise_html
+from toolkit.site.sanitise import safe_id, sanitise_html, sanitise_text
 from toolkit.site.search import split_search_index
 
 log = logging.getLogger("mkdocs.plugins.d2l-i18n")
 THEME_DIR = Path(__file__).with_name("theme")
-MATHJAX_FILES = ("tex-chtml.js",)
+MATHJAX_FILES = ("tex-chtml.js", "ui/safe.js")  # safe.js: MathJax's safe mode (mathjax-config.js)
 ROOT_PAGE = "index.md"
+OWN_META = "---\nd2l_generated: true\n"  # how every page the plugin generates begins
+OWN_FRONT_MATTER = OWN_META + "---\n\n"
 
 
 class ShowSwitcher(list[dict[str, str]]):
@@ -196,7 +198,13 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
         return server
 
     def _generated(self, config: MkDocsConfig, path: str, text: str, nav_changed: bool) -> File:
-        """A generated file, "modified" when its text (or the navigation every page shows) changed."""
+        """A generated file, "modified" when its text (or the navigation every page shows) changed.
+
+        A page starts with front matter of its own, so MkDocs never reads a translation's
+        first lines as the page's meta (YAML ``---`` blocks and MultiMarkdown ``title:``
+        lines alike, whose values the theme prints unescaped): they are the page's text."""
+        if path.endswith(".md") and not text.startswith(OWN_META):
+            text = OWN_FRONT_MATTER + text
         file = BookFile.generated(config, path, content=text)
         assert isinstance(file, BookFile)  # File.generated builds an instance of its class
         digest = hash(text)  # not the text: the whole book's pages and notebooks are ~300 MB
@@ -253,7 +261,9 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
             "var pick=want.filter(function(l){return have.indexOf(l)>=0})[0]||have[0];"
             "location.replace(pick+'/');})();</script>"
         )
-        return f"---\nsearch:\n  exclude: true\n---\n\n# Dive into Deep Learning\n\n{links}\n\n{script}\n"
+        return (
+            f"{OWN_META}search:\n  exclude: true\n---\n\n# Dive into Deep Learning\n\n{links}\n\n{script}\n"
+        )
 
     def on_nav(self, nav: Navigation, config: MkDocsConfig, files: Files) -> Navigation:
         assert self.book is not None
@@ -273,6 +283,13 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         if page.file.src_uri == ROOT_PAGE:
             return html  # the redirect script is generated here from language codes only
+        # the table of contents is printed by the theme outside the page body, unescaped
+        pending = list(page.toc.items)
+        while pending:
+            item = pending.pop()
+            item.title = sanitise_text(item.title)
+            item.id = safe_id(item.id)
+            pending.extend(item.children)
         return sanitise_html(html)
 
     def on_page_context(

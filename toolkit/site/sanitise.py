@@ -73,8 +73,19 @@ URL_ATTRIBUTES = frozenset({"href", "src"})
 DATA_IMAGE = re.compile(r"data:image/(png|jpeg|gif|webp|svg\+xml)[;,]", re.I)
 
 
+#: ids (and names) the theme looks up: a page element with one would replace Material's own
+#: (``<div id="__config">`` is its configuration: search would fetch an index from elsewhere).
+#: Markdown's extensions make ``__tabbed_…`` (content tabs) and ``__codelineno-…`` ids.
+RESERVED_ID = re.compile(r"__(?!tabbed_\d|codelineno-|span-)")
+
+
 def _filter_attribute(element: str, attribute: str, value: str) -> str | None:
-    """``data:`` URLs only as an image's source, and only image media types."""
+    """``data:`` URLs only as an image's source, and only image media types; no id or name
+    the theme owns, no ``data-md-*`` attribute (Material's script binds to them)."""
+    if attribute in ("id", "name", "for") and RESERVED_ID.match(value.strip()):
+        return None
+    if attribute.startswith("data-md"):
+        return None
     if attribute in URL_ATTRIBUTES and re.sub(r"[\x00-\x20]", "", value).lower().startswith("data:"):
         return value if element == "img" and attribute == "src" and DATA_IMAGE.match(value.strip()) else None
     if element == "input" and attribute == "type" and value.lower() not in ("radio", "checkbox"):
@@ -96,3 +107,19 @@ def sanitise_html(html: str) -> str:
         strip_comments=True,
         link_rel=None,
     )
+
+
+def sanitise_text(html: str) -> str:
+    """HTML reduced to its text, still escaped: for the places the theme prints a page's
+    words unescaped outside its body (the table of contents, titles)."""
+    return nh3.clean(html, tags=set(), clean_content_tags=set(REMOVED_WITH_CONTENT), strip_comments=True)
+
+
+#: what could end an attribute value or a URL fragment early (headings' slugs keep letters of
+#: every script: Korean sections have Korean ids)
+UNSAFE_IN_ID = re.compile(r"[\s\"'<>&`\\]")
+
+
+def safe_id(anchor: str) -> str:
+    """An anchor as an id and URL fragment: quotes, brackets, ``&`` and blanks become ``-``."""
+    return UNSAFE_IN_ID.sub("-", anchor)
