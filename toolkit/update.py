@@ -30,6 +30,7 @@ Invariants:
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -107,6 +108,7 @@ class TranslationMemory:
         self._exact: dict[tuple[str, str], list[MemoryEntry]] = {}
         self._by_kind: dict[str, list[tuple[str, MemoryEntry]]] = {}
         self._sorted = True
+        self._lengths: dict[str, list[int]] = {}
 
     def add(self, kind: str, entry: MemoryEntry) -> None:
         key = words(entry.english)
@@ -121,8 +123,9 @@ class TranslationMemory:
         """A kind's entries in an order independent of the files' paths and lines, so a
         suggestion does not change when an update moved the blocks it comes from."""
         if not self._sorted:
-            for entries in self._by_kind.values():
-                entries.sort(key=lambda item: (item[0], item[1].translation, item[1].edition))
+            for each, entries in self._by_kind.items():
+                entries.sort(key=lambda item: (len(item[0]), item[0], item[1].translation, item[1].edition))
+                self._lengths[each] = [len(key) for key, _ in entries]
             for same in self._exact.values():
                 same.sort(key=lambda e: (e.translation, e.where))
             self._sorted = True
@@ -140,11 +143,18 @@ class TranslationMemory:
         from rapidfuzz import fuzz, process
 
         wanted = set(editions)
-        candidates = [(key, entry) for key, entry in self._ordered(kind) if entry.edition in wanted]
+        text = words(english)
+        # a ratio of MEMORY_THRESHOLD needs lengths within a factor: only those are compared
+        ordered = self._ordered(kind)
+        lengths = self._lengths.get(kind, [])
+        factor = (MEMORY_THRESHOLD / 100) / (2 - MEMORY_THRESHOLD / 100)
+        low = bisect.bisect_left(lengths, int(len(text) * factor))
+        high = bisect.bisect_right(lengths, int(len(text) / factor) + 1)
+        candidates = [(key, entry) for key, entry in ordered[low:high] if entry.edition in wanted]
         if not candidates:
             return []
         found = process.extract(
-            words(english),
+            text,
             [key for key, _ in candidates],
             scorer=fuzz.ratio,
             score_cutoff=MEMORY_THRESHOLD,
@@ -544,26 +554,6 @@ def _first_difference(
     return None
 
 
-#: a chapter no old file maps to is carried when this many long paragraphs moved there
-MOVED_PARAGRAPHS = 3
-
-
-def _moved_here(target: Target, memory: TranslationMemory, edition: str) -> bool:
-    """Whether paragraphs of the edition's translations moved into ``target`` (the same
-    English, words for words, at least ``MOVED_PARAGRAPHS`` paragraphs of 100+ characters:
-    headings like "Summary" and short lines repeat across chapters)."""
-    found = 0
-    for block, _ in iter_blocks(target.english.blocks):
-        long_paragraph = (
-            _is_prose(block) and not isinstance(block, Heading) and len(words(block.source)) >= 100
-        )
-        if long_paragraph and memory.exact(_kind_key(block), block.source, edition) is not None:
-            found += 1
-            if found >= MOVED_PARAGRAPHS:
-                return True
-    return False
-
-
 def _same_definitions(english: Block, translation: Block) -> bool:
     """Whether a translated block defines the labels its English block defines, no more."""
 
@@ -625,11 +615,12 @@ def update_edition(
     explicit_tab: str = "",
     others: Iterable[str] = (),
 ) -> EditionUpdate:
-    """Every translated file of ``olds`` carried onto the today's chapter it maps to, and the
-    chapters of ``others`` (today's chapters no old file maps to) that blocks of the edition
-    moved to.
+    """Every translated file of ``olds`` carried onto the today's chapter it maps to.
 
-    A chapter is written when at least one of its blocks carries a translation of the
+    With ``others`` (every chapter of today's English: a whole edition is updated), every
+    chapter is written, English where the edition has no words for it yet, so the edition
+    holds today's whole book (its tocs list every chapter, as d2lbook builds it). Else a
+    chapter is written when at least one of its blocks carries a translation of the
     edition itself (not only memory from another edition)."""
     result = EditionUpdate(edition)
     by_target: dict[str, list[OldFile]] = {}
@@ -644,20 +635,22 @@ def update_edition(
             matched[chapter] = (target, match_olds(target, by_target[chapter]))
     # today's chapters no old file maps to (English split or renamed a chapter): carried from
     # the memory where blocks of the edition moved there
+    complete = bool(others)
     for chapter in others:
         target = targets(chapter)
-        if target is not None and chapter not in matched and _moved_here(target, memory, edition):
+        if target is not None and chapter not in matched:
             matched[chapter] = (target, [])
     renames = label_renames(m for _, m in matched.values())
     for chapter, (target, per_chapter) in sorted(matched.items()):
         file, file_used = update_chapter(
             target, per_chapter, memory, edition, memory_editions, explicit_tab, renames
         )
-        if not any(
-            p.kind in ("exact", "fuzzy") or (p.kind == "memory" and edition in p.came_from)
+        own = any(
+            p.kind in ("exact", "fuzzy") or (p.kind == "memory" and _own(p.came_from, edition))
             for p in file.placed
-        ):
-            continue
+        )
+        if not own and not complete:
+            continue  # a chapter updated alone is written when the edition has words for it
         result.files.append(file)
         used |= file_used
     written = {f.chapter for f in result.files}

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit.book.history import EnglishHistory
+from toolkit.book.history import EnglishHistory, load_history
 from toolkit.cache import write_json_atomic
 from toolkit.checker import project_jobs
 from toolkit.config import ProjectConfig
@@ -120,12 +120,39 @@ def project_sources(config: ProjectConfig, only: Iterable[Path] = ()) -> list[So
         english = config.source_dir / today.id / chapter
         if english.is_file():
             sources.append(Source("en", chapter, english, today.tabs, english, today.tabs))
+    history = load_history(config.english_dir, config.source_dir)
     for job in chapter_jobs:
-        if job.basis is not None:
-            sources.append(
-                Source(job.edition, job.chapter, job.translation, job.tabs, job.basis, job.basis_tabs)
-            )
+        if job.basis is None:
+            continue
+        english, english_tabs = job.basis, job.basis_tabs
+        if history.version_of(job.basis) is None and job.today is not None and _same_code(
+            job.basis, job.basis_tabs, job.today, job.today_tabs
+        ):
+            # an x_origin.md `toolkit update` wrote holds today's English cells among older
+            # prose: no English version has its bytes, today's English has its code
+            english, english_tabs = job.today, job.today_tabs
+        sources.append(Source(job.edition, job.chapter, job.translation, job.tabs, english, english_tabs))
     return sources
+
+
+def _same_code(path: Path, tabs: tuple[str, ...], other: Path, other_tabs: tuple[str, ...]) -> bool:
+    """Whether two chapters' executable cells are the same programs in every framework."""
+    from toolkit.code import normalise_code, resolved_tabs
+    from toolkit.model import CodeCell, iter_blocks
+    from toolkit.parser import parse_chapter
+
+    def cells(file: Path, file_tabs: tuple[str, ...]) -> list[tuple[frozenset[str], str]]:
+        chapter = parse_chapter(str(file), file.read_bytes())
+        return [
+            (frozenset(resolved_tabs(b, file_tabs)), normalise_code(b.code))
+            for b, _ in iter_blocks(chapter.blocks)
+            if isinstance(b, CodeCell) and b.executable
+        ]
+
+    try:
+        return cells(path, tabs) == cells(other, other_tabs)
+    except OSError:
+        return False
 
 
 @dataclass

@@ -1,0 +1,147 @@
+"""toolkit update: translations carried forward onto today's English, through the real command.
+
+The invariants the issue names: structure from today's English, the translation kept where
+its English did not change (byte for byte), fuzzy where it did, nothing translated lost
+(placed, or retired with its old path:line), idempotent, x_origin.md saying what each block
+was made from (so check-alignment reports exactly the fuzzy blocks).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from toolkit.checker import ChapterStore, project_jobs
+from toolkit.config import load_project
+from toolkit.parser import parse_chapter
+from toolkit.update import OldFile, plan_update, translated_blocks
+
+BIN = Path(sys.executable).parent
+CHAPTER = "chapter_computational-performance/hybridize.md"
+STRUCTURAL = ("C", "T", "L", "F", "X", "R")  # code, tab, label, figure, parse and reference rules
+
+
+def toolkit(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "toolkit"), *args], cwd=project, capture_output=True, text=True, timeout=1800
+    )
+
+
+def old_files(project: Path, edition: str) -> list[OldFile]:
+    config = load_project(project)
+    store = ChapterStore(config.root)
+    jobs, _, _ = project_jobs(config, (config.translations_dir / edition,), store)
+    return [
+        OldFile(
+            job.chapter,
+            store.display(job.translation),
+            store.get(job.translation),
+            job.tabs,
+            store.get(job.basis) if job.basis is not None else None,
+            job.basis_tabs,
+            job.today_chapter if job.today is not None else "",
+        )
+        for job in jobs
+    ]
+
+
+def nothing_lost(project: Path, edition: str) -> None:
+    """Every translated block of the edition is placed in an updated file or retired."""
+    olds = old_files(project, edition)
+    plan = plan_update(load_project(project), (), (edition,))
+    (update,) = plan.updates
+    placed = {
+        p.came_from.removeprefix("memory: ")
+        for file in update.files
+        for p in file.placed
+        if p.kind in ("exact", "fuzzy", "memory")
+    }
+    retired = {f"{r.path}:{r.line}" for r in update.retired}
+    lost = [
+        f"{old.shown}:{block.span.start}"
+        for old in olds
+        for _, block in translated_blocks(old)
+        if f"{old.shown}:{block.span.start}" not in placed | retired
+    ]
+    assert lost == []
+
+
+def test_the_seed_chapter_is_carried_onto_todays_english(project: Path) -> None:
+    """ko's hybridize.md (a v0.17 translation of fd6224a0's English) onto 23d7a5ae's: the
+    unchanged paragraphs byte for byte, the changed ones fuzzy, today's code cells, no
+    structural finding English itself does not have, nothing lost, idempotent."""
+    target = project / "translations" / "ko" / CHAPTER
+    before = parse_chapter(CHAPTER, target.read_bytes())
+    nothing_lost(project, "ko")
+    result = toolkit(project, "update", str(target), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)["editions"]["ko"]
+    assert report["exact"] > 5 and report["fuzzy"] > 0, report
+    after = target.read_text("utf-8")
+    today = (project / "source_en" / "23d7a5ae" / CHAPTER).read_text("utf-8")
+    # today's code cells, every one (with an explicit tab where ko's default tab is another)
+    today_cells = [b.code for b in parse_chapter("t", today.encode()).blocks if type(b).__name__ == "CodeCell"]
+    after_cells = [b.code for b in parse_chapter("t", after.encode()).blocks if type(b).__name__ == "CodeCell"]
+    assert len(after_cells) == len(today_cells)
+    # a paragraph whose English did not change keeps its translation byte for byte
+    kept = [b.source for b in before.blocks if type(b).__name__ == "Paragraph" and b.source in after]
+    assert len(kept) >= 5
+    origin = target.with_name("hybridize_origin.md")
+    assert origin.is_file()
+    checked = toolkit(project, "check-alignment", str(target), "--format", "json")
+    findings = json.loads(checked.stdout)["findings"]
+    structural = [f for f in findings if f["code"].startswith(STRUCTURAL) and f["severity"] == "error"]
+    assert structural == [], structural
+    stale = [f for f in findings if f["code"] == "S001"]
+    assert len(stale) == 1 and f"{report['fuzzy']} block(s) changed" in stale[0]["message"], stale
+    again = toolkit(project, "update", str(target), "--check")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "0 file(s) would change" in again.stdout
+
+
+def test_the_po_flow_goes_through_an_update(project: Path) -> None:
+    """After an update every block of today's English has its place in the file, so PO
+    export has no `new/` entry and a translator's words for a fuzzy entry land."""
+    import polib
+
+    target = project / "translations" / "ko" / CHAPTER
+    assert toolkit(project, "update", str(target)).returncode == 0
+    assert toolkit(project, "po", "export", "--edition", "ko").returncode == 0
+    po_file = project / "po" / "ko" / "chapter_computational-performance" / "hybridize.po"
+    catalog = polib.pofile(str(po_file))
+    assert not [e for e in catalog if e.msgctxt and e.msgctxt.startswith("new/")]
+    fuzzy = [e for e in catalog if "fuzzy" in e.flags and len(e.msgid) > 40]
+    assert fuzzy, "blocks whose English changed since ko's translation are fuzzy entries"
+    fuzzy[0].msgstr = "오늘의 영어를 따르는 새 번역"
+    fuzzy[0].flags.remove("fuzzy")
+    catalog.save(str(po_file))
+    result = toolkit(project, "po", "import", str(po_file))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "오늘의 영어를 따르는 새 번역" in target.read_text("utf-8")
+
+
+@pytest.mark.book
+@pytest.mark.parametrize("edition", ["ko", "tr", "vi"])
+def test_a_v017_edition_is_carried_whole_onto_todays_english(tmp_path: Path, edition: str) -> None:
+    """The whole edition in a copy of the project: today's structure (edition.toml's basis and
+    tabs), nothing translated lost, idempotent."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("pyproject.toml", "mkdocs.yml"):
+        shutil.copy(ROOT / name, project / name)
+    shutil.copytree(ROOT / "source_en", project / "source_en")
+    shutil.copytree(ROOT / "translations" / edition, project / "translations" / edition)
+    nothing_lost(project, edition)
+    first = toolkit(project, "update", "--edition", edition)
+    assert first.returncode == 0, first.stderr[-2000:]
+    toml = (project / "translations" / edition / "edition.toml").read_text("utf-8")
+    assert 'basis = "23d7a5ae"' in toml and 'tabs = ["pytorch", "mxnet", "jax", "tensorflow"]' in toml
+    assert (project / "translations" / edition / "chapter_linear-regression" / "linear-regression.md").is_file()
+    again = toolkit(project, "update", "--edition", edition, "--check")
+    assert again.returncode == 0, again.stdout[-3000:]
