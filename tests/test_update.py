@@ -37,18 +37,7 @@ def old_files(project: Path, edition: str) -> list[OldFile]:
     config = load_project(project)
     store = ChapterStore(config.root)
     jobs, _, _ = project_jobs(config, (config.translations_dir / edition,), store)
-    return [
-        OldFile(
-            job.chapter,
-            store.display(job.translation),
-            store.get(job.translation),
-            job.tabs,
-            store.get(job.basis) if job.basis is not None else None,
-            job.basis_tabs,
-            job.today_chapter if job.today is not None else "",
-        )
-        for job in jobs
-    ]
+    return [OldFile.of_job(job, store) for job in jobs]
 
 
 def nothing_lost(project: Path, edition: str) -> None:
@@ -86,8 +75,12 @@ def test_the_seed_chapter_is_carried_onto_todays_english(project: Path) -> None:
     after = target.read_text("utf-8")
     today = (project / "source_en" / "23d7a5ae" / CHAPTER).read_text("utf-8")
     # today's code cells, every one (with an explicit tab where ko's default tab is another)
-    today_cells = [b.code for b in parse_chapter("t", today.encode()).blocks if type(b).__name__ == "CodeCell"]
-    after_cells = [b.code for b in parse_chapter("t", after.encode()).blocks if type(b).__name__ == "CodeCell"]
+    today_cells = [
+        b.code for b in parse_chapter("t", today.encode()).blocks if type(b).__name__ == "CodeCell"
+    ]
+    after_cells = [
+        b.code for b in parse_chapter("t", after.encode()).blocks if type(b).__name__ == "CodeCell"
+    ]
     assert len(after_cells) == len(today_cells)
     # a paragraph whose English did not change keeps its translation byte for byte
     kept = [b.source for b in before.blocks if type(b).__name__ == "Paragraph" and b.source in after]
@@ -142,6 +135,43 @@ def test_a_v017_edition_is_carried_whole_onto_todays_english(tmp_path: Path, edi
     assert first.returncode == 0, first.stderr[-2000:]
     toml = (project / "translations" / edition / "edition.toml").read_text("utf-8")
     assert 'basis = "23d7a5ae"' in toml and 'tabs = ["pytorch", "mxnet", "jax", "tensorflow"]' in toml
-    assert (project / "translations" / edition / "chapter_linear-regression" / "linear-regression.md").is_file()
+    assert (
+        project / "translations" / edition / "chapter_linear-regression" / "linear-regression.md"
+    ).is_file()
     again = toolkit(project, "update", "--edition", edition, "--check")
     assert again.returncode == 0, again.stdout[-3000:]
+
+
+def test_the_patch_for_the_editions_repository_applies_with_git(tmp_path: Path) -> None:
+    """`toolkit diff --edition xx`: a translator's edit and a new file, against the commit the
+    lock pins, applied by `git apply` in a clone of the edition's repository."""
+    from conftest import SHARED, make_seed_project
+    from test_book import add_edition, edition_repository, git
+
+    repository = tmp_path / "upstream"
+    commit = edition_repository(repository)
+    project = make_seed_project(tmp_path / "project")
+    add_edition(project, "xx", commit, url=str(repository))
+    env_repos = {"TOOLKIT_REPO_DIR": str(tmp_path / "repos"), "D2L_SHARED": str(SHARED)}
+    run = lambda *args: subprocess.run(  # noqa: E731
+        [str(BIN / "toolkit"), *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**__import__("os").environ, **env_repos},
+    )
+    assert run("sync", "--edition", "xx").returncode == 0
+    chapter = project / "translations" / "xx" / "chapter_xx" / "test.md"
+    chapter.write_text(chapter.read_text("utf-8").replace("Birinci", "İlk"), "utf-8")
+    (project / "translations" / "xx" / "chapter_xx" / "new.md").write_text("# Yeni\n", "utf-8")
+    patch = tmp_path / "xx.patch"
+    result = run("diff", "--edition", "xx", "--output", str(patch))
+    assert result.returncode == 0, result.stderr
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(repository), str(clone)], check=True)
+    git(clone, "apply", "--check", str(patch))
+    git(clone, "apply", str(patch))
+    assert (clone / "chapter_xx" / "test.md").read_text("utf-8") == chapter.read_text("utf-8")
+    assert (clone / "chapter_xx" / "new.md").read_text("utf-8") == "# Yeni\n"
+    assert "edition.toml" not in patch.read_text("utf-8")  # the project's own files stay out

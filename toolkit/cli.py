@@ -19,7 +19,7 @@ import click
 from toolkit.cache import ResultCache
 from toolkit.checker import ChapterJob, ChapterStore, RunResult, check_jobs, project_jobs
 from toolkit.checks import RULES
-from toolkit.config import ConfigError, find_project_root, load_lock, load_project
+from toolkit.config import ConfigError, find_project_root, load_editions, load_lock, load_project
 from toolkit.sources import SourceError, sync_sources
 
 if TYPE_CHECKING:
@@ -75,6 +75,7 @@ def main() -> None:
     \b
     check-alignment   drift of every translation against its English (and today's)
     update            carry every translation forward onto today's English
+    diff              an edition's changes as a patch for its own repository
     run-cells         execute the shared code once per framework, outputs for every edition
     po / status       gettext files for translators; how far each edition is
     The site: `mkdocs serve` / `mkdocs build --strict` (plugin d2l-i18n, mkdocs.yml).
@@ -477,6 +478,34 @@ def update_command(
                 click.echo(f"  … and {len(update.retired) - 5} more (--verbose)")
         click.echo(f"{len(changes)} file(s) {verb}")
     sys.exit(1 if check and changes else 0)
+
+
+@main.command("diff")
+@click.option("--edition", "-e", "edition_id", required=True, help="The edition whose changes to write.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the patch here.")
+def diff_command(edition_id: str, output: Path | None) -> None:
+    """A patch of an edition's changes for its own repository.
+
+    \b
+    Every book file the project changed (a translator's edit, `toolkit update`, `po import`),
+    added or removed, against the commit the edition's files.lock pins, in the edition's own
+    layout: in a clone of its repository at that commit, `git apply PATCH` (or `git am`-free
+    review with `git apply --check`). Nothing else of the project is in it.
+    Exit: 0 (an empty patch when nothing changed), 2 usage error.
+    """
+    from toolkit.update import edition_patch
+
+    with user_errors():
+        config = load_project(find_project_root())
+        editions = {e.id: e for e in load_editions(config)}
+        if edition_id not in editions:
+            raise ConfigError(f"unknown edition {edition_id}; known: {', '.join(editions)}")
+        patch = edition_patch(config, editions[edition_id])
+    if output is not None:
+        output.write_text(patch, "utf-8", errors="surrogateescape")
+        click.echo(f"{_shown(output)}: {patch.count('diff --git')} file(s) changed", err=True)
+    else:
+        click.echo(patch, nl=False)
 
 
 @main.command("envs")

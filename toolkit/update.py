@@ -42,7 +42,7 @@ from toolkit.book.basis import ORIGIN_SUFFIX, chapter_files
 from toolkit.cache import write_text_atomic
 from toolkit.checker import ChapterJob, ChapterStore, project_jobs
 from toolkit.code import normalise_code
-from toolkit.config import ConfigError, ProjectConfig
+from toolkit.config import ConfigError, Edition, ProjectConfig
 from toolkit.model import (
     DEFINING_ROLES,
     PROSE_TYPES,
@@ -202,6 +202,19 @@ class OldFile:
     basis: Chapter | None
     basis_tabs: tuple[str, ...]
     today: str  # today's English chapter it maps to ("" when English has none)
+
+    @classmethod
+    def of_job(cls, job: ChapterJob, store: ChapterStore) -> OldFile:
+        """The checker's job for a translated file, read as update reads it."""
+        return cls(
+            job.chapter,
+            store.display(job.translation),
+            store.get(job.translation),
+            job.tabs,
+            store.get(job.basis) if job.basis is not None else None,
+            job.basis_tabs,
+            job.today_chapter if job.today is not None else "",
+        )
 
 
 @dataclass(frozen=True)
@@ -724,17 +737,7 @@ def plan_update(
     today = lock.today
     olds: dict[str, list[OldFile]] = {}
     for job in jobs:
-        olds.setdefault(job.edition, []).append(
-            OldFile(
-                job.chapter,
-                store.display(job.translation),
-                store.get(job.translation),
-                job.tabs,
-                store.get(job.basis) if job.basis is not None else None,
-                job.basis_tabs,
-                job.today_chapter if job.today is not None else "",
-            )
-        )
+        olds.setdefault(job.edition, []).append(OldFile.of_job(job, store))
     language_of = {e.id: e.language for e in known}
     english_root = config.source_dir / today.id
 
@@ -827,3 +830,54 @@ def apply_writes(writes: dict[Path, str | None]) -> None:
             path.unlink(missing_ok=True)
         else:
             write_text_atomic(path, text)
+
+
+# ---------------------------------------------------------------- back upstream
+
+
+def edition_patch(config: ProjectConfig, edition: Edition) -> str:
+    """A patch of the edition's files against its locked commit, in its repository's own
+    layout, that ``git apply`` accepts in a clone of it: every book file the project changed,
+    added (an updated chapter, its x_origin.md, obsolete.jsonl) or removed. Made by git
+    itself (``git diff --no-index``) from the snapshot ``toolkit sync`` read."""
+    import subprocess
+    import tempfile
+
+    from toolkit.book.fetch import FetchError, fetch_snapshot
+    from toolkit.book.sync import book_files, edition_source, read_lock
+
+    locked = read_lock(edition.directory / "files.lock")
+    if locked is None:
+        raise ConfigError(f"{edition.directory / 'files.lock'}: missing: run `toolkit sync --edition {edition.id}`")
+    try:
+        snapshot = fetch_snapshot(edition_source(config, edition))
+    except FetchError as error:
+        raise ConfigError(f"{edition.id}: {error}") from error
+    ours = set(book_files(edition.directory))
+    if (edition.directory / OBSOLETE_NAME).is_file():
+        ours.add(OBSOLETE_NAME)
+    theirs = set(locked.files)
+    with tempfile.TemporaryDirectory(prefix="toolkit-diff-") as scratch:
+        before, after = Path(scratch) / "a", Path(scratch) / "b"
+        for name in sorted(ours | theirs):
+            mine = edition.directory / name
+            upstream = snapshot / name
+            new = mine.read_bytes() if name in ours and mine.is_file() else None
+            old = upstream.read_bytes() if name in theirs and upstream.is_file() else None
+            if new == old:
+                continue
+            for root, data in ((before, old), (after, new)):
+                if data is not None:
+                    (root / name).parent.mkdir(parents=True, exist_ok=True)
+                    (root / name).write_bytes(data)
+        before.mkdir(exist_ok=True)
+        after.mkdir(exist_ok=True)
+        done = subprocess.run(
+            ["git", "diff", "--no-index", "--no-prefix", "--binary", "--", "a", "b"],
+            cwd=scratch,
+            capture_output=True,
+            check=False,
+        )
+        if done.returncode not in (0, 1):
+            raise ConfigError(f"git diff: {done.stderr.decode('utf-8', 'replace').strip()}")
+    return done.stdout.decode("utf-8", "surrogateescape")
