@@ -12,8 +12,10 @@ STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 .PHONY: setup test sources envs system lint typecheck bench clean run-book
 
 # run-cells in `make setup`: the seed chapter and the first chapter with code in every edition,
-# with each revision's own d2l library, in all four frameworks (a few minutes)
-QUICK_CELLS := $(wildcard translations/*/chapter_computational-performance/hybridize.md \
+# with each revision's own d2l library, in all four frameworks (a few minutes). `=`, not `:=`:
+# the files exist only once `toolkit sync` (the `sources` prerequisite) has copied them, and a
+# recursive variable is expanded when the recipe runs, after its prerequisites
+QUICK_CELLS = $(wildcard translations/*/chapter_computational-performance/hybridize.md \
                           translations/*/chapter_preliminaries/ndarray.md)
 # These machines have no network: d2l's dataset downloads are turned off and the cells that need
 # one are reported as "needs data". With network, `make run-book DOWNLOADS=--downloads`.
