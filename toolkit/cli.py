@@ -890,7 +890,7 @@ def po_import(po_files: tuple[Path, ...], editions: tuple[str, ...], check: bool
     A malformed PO file, one of another edition or chapter, or an entry whose msgctxt the
     chapter does not have: exit 2 and nothing is written.
     """
-    from toolkit.po.project import import_file
+    from toolkit.po.project import TodaysChapters, import_file
 
     with user_errors():
         config = load_project(find_project_root())
@@ -903,7 +903,8 @@ def po_import(po_files: tuple[Path, ...], editions: tuple[str, ...], check: bool
         if not files:
             raise ConfigError(f"no PO files under {config.po_dir}: run `toolkit po export` first")
         # every file is read and checked before anything is written: an error writes nothing
-        imports = [(po_file, import_file(config, po_file, editions)) for po_file in files]
+        todays = TodaysChapters(config)
+        imports = [(po_file, import_file(config, po_file, editions, todays)) for po_file in files]
     changed = refused = 0
     for po_file, imported in imports:
         target = config.translations_dir / imported.edition / imported.chapter
@@ -914,6 +915,17 @@ def po_import(po_files: tuple[Path, ...], editions: tuple[str, ...], check: bool
                 f"{_shown(po_file)}:{refusal.po_line}: {refusal.msgctxt}: refused, {shown}:{refusal.line} "
                 f"left as it was: {refusal.reason}"
             )
+        origin = target.with_name(target.name[: -len(".md")] + "_origin.md")
+        if imported.origin is not None and origin.read_text("utf-8") != imported.origin:
+            # entries a translator brought up to date (no longer fuzzy): x_origin.md says so
+            changed += 1
+            if check:
+                click.echo(f"{origin.relative_to(config.root)}: would change")
+            else:
+                origin.write_text(imported.origin, "utf-8", newline="")
+                click.echo(
+                    f"{origin.relative_to(config.root)}: the blocks revised in Poedit follow today's English"
+                )
         new = imported.text.encode("utf-8")
         if target.is_file() and target.read_bytes() == new:
             click.echo(f"{shown}: unchanged")

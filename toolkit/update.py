@@ -848,7 +848,9 @@ def edition_patch(config: ProjectConfig, edition: Edition) -> str:
 
     locked = read_lock(edition.directory / "files.lock")
     if locked is None:
-        raise ConfigError(f"{edition.directory / 'files.lock'}: missing: run `toolkit sync --edition {edition.id}`")
+        raise ConfigError(
+            f"{edition.directory / 'files.lock'}: missing: run `toolkit sync --edition {edition.id}`"
+        )
     try:
         snapshot = fetch_snapshot(edition_source(config, edition))
     except FetchError as error:

@@ -125,8 +125,10 @@ def project_sources(config: ProjectConfig, only: Iterable[Path] = ()) -> list[So
         if job.basis is None:
             continue
         english, english_tabs = job.basis, job.basis_tabs
-        if history.version_of(job.basis) is None and job.today is not None and _same_code(
-            job.basis, job.basis_tabs, job.today, job.today_tabs
+        if (
+            history.version_of(job.basis) is None
+            and job.today is not None
+            and _same_code(job.basis, job.basis_tabs, job.today, job.today_tabs)
         ):
             # an x_origin.md `toolkit update` wrote holds today's English cells among older
             # prose: no English version has its bytes, today's English has its code

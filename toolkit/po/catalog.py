@@ -338,6 +338,34 @@ def import_catalog(
     return Imported(_rewrite(base, replacements), tuple(refused))
 
 
+def accepted_origin(
+    basis: Chapter,
+    basis_tabs: tuple[str, ...],
+    today: Chapter,
+    today_tabs: tuple[str, ...],
+    catalog: polib.POFile,
+) -> str | None:
+    """The basis (an ``x_origin.md``) with each block a translator brought up to today's
+    English put in today's words, or None when there is none: a block English changed whose
+    entries all have a msgstr and none is fuzzy any more. So check-alignment's staleness
+    (S001) no longer counts what a translator revised in Poedit."""
+    changed = _paired(align_chapters(basis, today, basis_tabs, today_tabs, same_language=True))
+    contexts = block_contexts(basis)
+    entries = {e.msgctxt: e for e in catalog if e.msgctxt and not e.obsolete}
+    replacements: dict[int, str] = {}
+    for block in _leaves(basis):
+        context, now = contexts.get(block.span.start), changed.get(block.span.start)
+        if context is None or now is None or isinstance(block, CodeCell):
+            continue  # a code cell's code is English's business: never rewritten from a PO file
+        segments = split_block(block).segments
+        if split_block(now).segments == segments:
+            continue  # export made no entry of it fuzzy: nothing for a translator to accept
+        mine = [entries.get(f"{context}.{position + 1}") for position in range(len(segments))]
+        if segments and all(e is not None and e.msgstr and "fuzzy" not in e.flags for e in mine):
+            replacements[id(block)] = now.source
+    return _rewrite(basis, replacements) if replacements else None
+
+
 def _rewrite(chapter: Chapter, replacements: dict[int, str]) -> str:
     out: list[str] = []
     for block in chapter.blocks:

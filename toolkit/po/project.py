@@ -22,6 +22,7 @@ from toolkit.po.catalog import (
     Counts,
     Problem,
     Refusal,
+    accepted_origin,
     counts,
     export_catalog,
     import_catalog,
@@ -104,6 +105,7 @@ class ImportedChapter:
     chapter: str
     text: str
     refused: tuple[Refusal, ...] = ()
+    origin: str | None = None  # the x_origin.md with the blocks the translator brought up to date
 
 
 # A PO file's lines: comments, keywords with one quoted string, or continuation strings.
@@ -176,7 +178,27 @@ def is_chapter_path(chapter: str) -> bool:
     )
 
 
-def import_file(config: ProjectConfig, po_file: Path, editions: tuple[str, ...] = ()) -> ImportedChapter:
+class TodaysChapters:
+    """Each translated file's job (its today's English chapter, found by labels), read once
+    for all the PO files one import reads."""
+
+    def __init__(self, config: ProjectConfig) -> None:
+        self.config = config
+        self._jobs: dict[Path, ChapterJob] | None = None
+
+    def job(self, translation: Path) -> ChapterJob | None:
+        if self._jobs is None:
+            jobs, _, _ = project_jobs(self.config, (), ChapterStore(self.config.root))
+            self._jobs = {j.translation.resolve(): j for j in jobs}
+        return self._jobs.get(translation.resolve())
+
+
+def import_file(
+    config: ProjectConfig,
+    po_file: Path,
+    editions: tuple[str, ...] = (),
+    todays: TodaysChapters | None = None,
+) -> ImportedChapter:
     """The translated chapter one PO file describes: its header names edition, chapter and
     English skeleton, which must agree with where the file lies (``po/<edition>/<chapter>.po``),
     with ``editions`` when given, with the edition's language and with its basis."""
@@ -238,4 +260,11 @@ def import_file(config: ProjectConfig, po_file: Path, editions: tuple[str, ...] 
         imported = import_catalog(store.get(skeleton_path), catalog, translation, basis_tabs, edition.tabs)
     except CatalogError as error:
         raise ConfigError(f"{po_file}: {error}") from error
-    return ImportedChapter(edition_id, chapter, imported.text, imported.refused)
+    origin = None
+    if basis_id == "origin" and target.is_file():
+        today = (todays or TodaysChapters(config)).job(target)
+        if today is not None and today.today is not None:
+            origin = accepted_origin(
+                store.get(skeleton_path), basis_tabs, store.get(today.today), today.today_tabs, catalog
+            )
+    return ImportedChapter(edition_id, chapter, imported.text, imported.refused, origin)
