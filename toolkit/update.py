@@ -34,6 +34,7 @@ import bisect
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -76,8 +77,8 @@ class MemoryEntry:
     translation: str  # the translated block's source
     where: str  # "translations/ko/chapter_x/y.md:12"
     edition: str
-    block: Block | None = field(default=None, compare=False)  # the translated block
-    english_block: Block | None = field(default=None, compare=False)
+    block: Block = field(compare=False)  # the translated block
+    english_block: Block = field(compare=False)  # the English block it was made from
 
 
 def intact(english: Block, translation: Block) -> bool:
@@ -203,6 +204,12 @@ class OldFile:
     basis_tabs: tuple[str, ...]
     today: str  # today's English chapter it maps to ("" when English has none)
 
+    @cached_property
+    def translated(self) -> list[tuple[Block | None, Block]]:
+        """``translated_blocks`` of this file, computed once (a frozen dataclass keeps it in
+        its ``__dict__``; it is no field: equality and the fields stay as they are)."""
+        return _translated_blocks(self)
+
     @classmethod
     def of_job(cls, job: ChapterJob, store: ChapterStore) -> OldFile:
         """The checker's job for a translated file, read as update reads it."""
@@ -275,7 +282,12 @@ def _paired(
 def translated_blocks(old: OldFile) -> list[tuple[Block | None, Block]]:
     """(English basis block or None, translated block) of every prose block of the old file
     that holds words of its own: paired with the English it was made from where the aligner
-    finds one, alone where the translator added it."""
+    finds one, alone where the translator added it. Aligned once per old file (the memory,
+    the carrying and the retired list all ask): ``OldFile.translated``."""
+    return old.translated
+
+
+def _translated_blocks(old: OldFile) -> list[tuple[Block | None, Block]]:
     if old.basis is None:
         return []
     units, paired = _paired(old.basis, old.basis_tabs, old.translation, old.tabs, same=False)
@@ -531,11 +543,7 @@ def _compose(english: Chapter, leaves: list[tuple[Block, int]], placed: list[Pla
 def _memory_text(english: Block, entry: MemoryEntry) -> str:
     """A memory suggestion with today's English structure (heading level, image path,
     renamed references)."""
-    if entry.block is not None and entry.english_block is not None:
-        return _renamed_references(
-            entry.english_block, english, _with_english_structure(english, entry.block)
-        )
-    return _with_english_structure_text(english, entry.translation)
+    return _renamed_references(entry.english_block, english, _with_english_structure(english, entry.block))
 
 
 def _first_difference(
@@ -581,15 +589,6 @@ def _ending_as(english: str, text: str) -> str:
     without its final newline would swallow the ``:end_tab:`` after it)."""
     ending = len(english) - len(english.rstrip("\n"))
     return text.rstrip("\n") + "\n" * ending
-
-
-def _with_english_structure_text(english: Block, text: str) -> str:
-    """A memory suggestion written with today's heading level."""
-    if isinstance(english, Heading):
-        stripped = text.lstrip()
-        if stripped.startswith("#"):
-            return "#" * english.level + stripped.lstrip("#")
-    return text
 
 
 def _location(where: str) -> tuple[str, int]:
