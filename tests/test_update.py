@@ -9,6 +9,7 @@ was made from (so check-alignment reports exactly the fuzzy blocks).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -195,3 +196,92 @@ def test_the_patch_for_the_editions_repository_applies_with_git(tmp_path: Path) 
     assert (clone / "chapter_xx" / "test.md").read_text("utf-8") == chapter.read_text("utf-8")
     assert (clone / "chapter_xx" / "new.md").read_text("utf-8") == "# Yeni\n"
     assert "edition.toml" not in patch.read_text("utf-8")  # the project's own files stay out
+
+
+def test_the_site_publishes_an_updated_edition_with_a_note_under_each_fuzzy_block(
+    project: Path, tmp_path: Path
+) -> None:
+    """tr updated whole, then the real `mkdocs build --strict`: the page follows today's
+    English (its code cells, its structure) and each block check-alignment counts as changed
+    carries one quiet note leading to today's English; a block carried exactly has none."""
+    from conftest import build_site
+
+    assert toolkit(project, "update", "--edition", "tr").returncode == 0
+    edition = (project / "translations" / "tr" / "edition.toml").read_text("utf-8")
+    assert 'basis = "23d7a5ae"' in edition
+    target = project / "translations" / "tr" / CHAPTER
+    checked = toolkit(project, "check-alignment", str(target), "--format", "json")
+    (stale,) = [f for f in json.loads(checked.stdout)["findings"] if f["code"] == "S001"]
+    changed = int(stale["message"].split(": ", 1)[1].split(" block(s) changed")[0])
+    assert changed > 0 and len(stale["marks"]) == changed
+    site = tmp_path / "site"
+    result = build_site(project, site, "en,tr")
+    assert result.returncode == 0, result.stderr[-4000:]
+    page = (site / "tr" / CHAPTER.removesuffix(".md") / "index.html").read_text("utf-8")
+    notes = re.findall(r'<p class="d2l-fuzzy">[^<]*<a href="([^"]+)">', page)
+    assert len(notes) == changed == page.count('class="d2l-fuzzy"')
+    # each leads to today's English section, by the page's URL (not a .md path)
+    assert set(notes) == {"../../../en/chapter_computational-performance/hybridize/#sec_hybridize"}
+    assert "JAX" in page  # today's English has JAX cells; tr's v0.17 text had none
+
+
+def test_a_block_english_removed_is_kept_as_an_obsolete_po_entry(project: Path) -> None:
+    """A paragraph English dropped since tr's basis leaves the file on update, is kept in
+    obsolete.jsonl with its old path:line and today's chapter, and shows in the chapter's PO
+    catalog as a ``#~`` entry (import never reads it: the file stays byte for byte)."""
+    import polib
+
+    target = project / "translations" / "tr" / CHAPTER
+    origin = target.with_name("hybridize_origin.md")
+    english = "A paragraph English later removed from this section, about compilers."
+    turkish = "İngilizcenin daha sonra bu bölümden çıkardığı, derleyiciler hakkında bir paragraf."
+    for path, words in ((origin, english), (target, turkish)):
+        text = path.read_text("utf-8")
+        cut = text.index("\n\n", text.index("\n\n") + 2) + 2  # after the title's first paragraph
+        path.write_text(text[:cut] + words + "\n\n" + text[cut:], "utf-8")
+    line = target.read_text("utf-8")[: target.read_text("utf-8").index(turkish)].count("\n") + 1
+    result = toolkit(project, "update", "--edition", "tr")
+    assert result.returncode == 0, result.stderr
+    assert turkish not in target.read_text("utf-8")
+    records = [json.loads(r) for r in (project / "translations" / "tr" / "obsolete.jsonl").read_text("utf-8").splitlines()]
+    (record,) = [r for r in records if r["text"].strip() == turkish]
+    assert record == {
+        "path": f"translations/tr/{CHAPTER}",
+        "line": line,
+        "text": turkish + "\n",
+        "english": english + "\n",
+        "chapter": CHAPTER,
+    }
+    assert toolkit(project, "po", "export", "--edition", "tr").returncode == 0
+    po_file = project / "po" / "tr" / CHAPTER.replace(".md", ".po")
+    text = po_file.read_text("utf-8")
+    assert f'#~ msgctxt "obsolete/translations/tr/{CHAPTER}:{line}"' in text
+    (entry,) = [e for e in polib.pofile(text) if e.obsolete]
+    assert entry.msgstr.strip() == turkish and entry.msgid.strip() == english
+    before = target.read_bytes()
+    imported = toolkit(project, "po", "import", str(po_file))
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    assert target.read_bytes() == before
+
+
+def test_update_to_an_older_english_revision(project: Path) -> None:
+    """`--to fd6224a0` (the English ko was translated from, read for a few chapters only)
+    carries every block exactly and leaves the drift to today's English as it was; an
+    unknown revision is a usage error that names the ones the project has."""
+    target = project / "translations" / "ko" / CHAPTER
+    stale_before = stale_blocks(project, target)
+    assert stale_before > 0
+    result = toolkit(project, "update", "--to", "fd6224a0", "--format", "json", str(target))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)["editions"]["ko"]
+    assert report["fuzzy"] == 0 and report["exact"] > 40, report
+    # ko's edition.toml stays: fd6224a0 is no whole book here, so nothing moves to it
+    assert 'basis = "fd6224a0"' in (project / "translations" / "ko" / "edition.toml").read_text("utf-8")
+    assert stale_blocks(project, target) == stale_before
+    # and on to today's English: the changed blocks are fuzzy now
+    onward = toolkit(project, "update", "--format", "json", str(target))
+    assert json.loads(onward.stdout)["editions"]["ko"]["fuzzy"] == stale_before
+    unknown = toolkit(project, "update", "--to", "v9.9", str(target))
+    assert unknown.returncode == 2
+    assert "not an English revision this project has read" in unknown.stderr and "fd6224a0" in unknown.stderr
+    assert "Traceback" not in unknown.stderr

@@ -110,7 +110,10 @@ class ResultCache:
             try:
                 if not isinstance(data, list):
                     raise TypeError("not a list of findings")
-                known = tuple(Finding(**{**item, "items": tuple(item.get("items", ()))}) for item in data)
+                known = tuple(
+                    Finding(**{**item, "items": tuple(item.get("items", ())), "marks": tuple(item.get("marks", ()))})
+                    for item in data
+                )
             except (AttributeError, TypeError):
                 self.misses += 1
                 return None

@@ -406,8 +406,15 @@ framework_option = click.option(
     "--format", "output_format", type=click.Choice(("text", "json")), default="text", show_default=True
 )
 @click.option("--verbose", "-v", is_flag=True, help="List every retired block with its old path:line.")
+@click.option(
+    "--to",
+    "to",
+    default="",
+    metavar="REVISION",
+    help="Carry onto this English revision of source_en/LOCK.toml (its id or commit) instead of today's.",
+)
 def update_command(
-    paths: tuple[Path, ...], editions: tuple[str, ...], check: bool, output_format: str, verbose: bool
+    paths: tuple[Path, ...], editions: tuple[str, ...], check: bool, output_format: str, verbose: bool, to: str
 ) -> None:
     """Carry translations forward onto today's English, block by block.
 
@@ -427,6 +434,9 @@ def update_command(
     its edition.toml (basis, tabs) to today's English. Updating again changes nothing.
     A fuzzy block is done when its translation follows today's English: put today's English
     block into x_origin.md in place of the old one (S001 then no longer reports it).
+    --to REVISION carries onto an older English the project has read instead (an id of
+    source_en/LOCK.toml, or a commit): a whole book when it was read whole, else only the
+    chapters it has (the rest stays as it is).
     Exit: 0 done (or nothing to change), 1 with --check when files would change, 2 usage error.
     """
     import json
@@ -436,7 +446,7 @@ def update_command(
     with user_errors():
         config = load_project(find_project_root())
         _check_paths(paths)
-        plan = plan_update(config, paths, editions, ChapterStore(config.root))
+        plan = plan_update(config, paths, editions, ChapterStore(config.root), to)
         changes = changed_writes(planned_writes(config, plan))
         if not check:
             apply_writes(changes)
@@ -461,11 +471,12 @@ def update_command(
             )
         )
     else:
+        onto = "today's English" if not to else f"English {plan.today}"
         for update in plan.updates:
             counted = update.counts()
             total = sum(counted[k] for k in ("exact", "fuzzy", "memory", "english"))
             click.echo(
-                f"{update.edition}: {len(update.files)} chapter(s) on today's English, {total} block(s): "
+                f"{update.edition}: {len(update.files)} chapter(s) on {onto}, {total} block(s): "
                 f"{counted['exact']} exact, {counted['fuzzy']} fuzzy, {counted['memory']} from memory, "
                 f"{counted['english']} English; {counted['retired']} retired"
                 + (f" (translations/{update.edition}/obsolete.jsonl)" if counted["retired"] else "")

@@ -27,6 +27,9 @@ class Finding:
     chapter: str = ""
     # a grouped finding's single places ("line 42: changed …"): in JSON, HTML and under --verbose
     items: tuple[str, ...] = ()
+    # the first lines of the translation's blocks the finding is about, where it names blocks
+    # the reader sees (S001: the blocks that follow an older English): the site marks them
+    marks: tuple[int, ...] = ()
 
     def location(self) -> str:
         return f"{self.path}:{self.line}"

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -43,7 +44,7 @@ from toolkit.book.basis import ORIGIN_SUFFIX, chapter_files
 from toolkit.cache import write_text_atomic
 from toolkit.checker import ChapterJob, ChapterStore, project_jobs
 from toolkit.code import normalise_code
-from toolkit.config import ConfigError, Edition, ProjectConfig
+from toolkit.config import ConfigError, Edition, Lock, ProjectConfig, Revision
 from toolkit.model import (
     DEFINING_ROLES,
     PROSE_TYPES,
@@ -187,9 +188,40 @@ class Retired:
     line: int
     text: str
     english: str  # the English it was made from
+    chapter: str = ""  # today's chapter its old file maps to: whose PO catalog shows it as ``#~``
 
     def to_json(self) -> dict[str, object]:
-        return {"path": self.path, "line": self.line, "text": self.text, "english": self.english}
+        record: dict[str, object] = {"path": self.path, "line": self.line, "text": self.text, "english": self.english}
+        if self.chapter:
+            record["chapter"] = self.chapter
+        return record
+
+    @classmethod
+    def from_json(cls, record: dict[str, object]) -> Retired:
+        line = record.get("line")
+        return cls(
+            str(record.get("path", "")),
+            line if isinstance(line, int) else 0,
+            str(record.get("text", "")),
+            str(record.get("english", "")),
+            str(record.get("chapter", "")),
+        )
+
+
+def read_retired(path: Path) -> list[Retired]:
+    """The records of an edition's ``obsolete.jsonl`` (none when it has none). A line that is
+    no JSON object is skipped: the file is a contributor's too, and only ever shown."""
+    if not path.is_file():
+        return []
+    found = []
+    for line in path.read_text("utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            found.append(Retired.from_json(record))
+    return found
 
 
 @dataclass(frozen=True)
@@ -677,6 +709,7 @@ def update_edition(
                         translated.span.start,
                         translated.source,
                         english.source if english is not None else "",
+                        old.today,
                     )
                 )
         if old.chapter not in written:  # every block of it is placed elsewhere or retired
@@ -686,15 +719,12 @@ def update_edition(
 
 def merge_retired(path: Path, retired: list[Retired]) -> str:
     """The edition's ``obsolete.jsonl`` with ``retired`` added (never a record dropped), sorted."""
-    records: dict[tuple[str, int, str], dict[str, object]] = {}
-    if path.is_file():
-        for line in path.read_text("utf-8").splitlines():
-            if line.strip():
-                record = json.loads(line)
-                records[(str(record["path"]), int(record["line"]), str(record["text"]))] = record
-    for item in retired:
-        records.setdefault((item.path, item.line, item.text), item.to_json())
-    return "".join(json.dumps(records[key], ensure_ascii=False) + "\n" for key in sorted(records))
+    records: dict[tuple[str, int, str], Retired] = {}
+    for item in [*read_retired(path), *retired]:
+        known = records.get((item.path, item.line, item.text))
+        if known is None or not known.chapter:  # a record written before records named their chapter
+            records[(item.path, item.line, item.text)] = item
+    return "".join(json.dumps(records[key].to_json(), ensure_ascii=False) + "\n" for key in sorted(records))
 
 
 # ---------------------------------------------------------------- the project
@@ -706,8 +736,28 @@ class UpdatePlan:
 
     updates: tuple[EditionUpdate, ...]
     whole: frozenset[str]  # editions updated whole: their edition.toml moves to today's English
-    today: str  # today's English revision id
+    today: str  # the English revision it carries onto: today's, or the one ``--to`` named
     today_tabs: tuple[str, ...]
+
+
+def target_revision(lock: Lock, config: ProjectConfig, wanted: str) -> Revision:
+    """The English revision ``--to`` names (its id in LOCK.toml or a prefix of 7+ hex digits
+    of its commit), which the project must have read (``source_en/<id>/``); today's when
+    ``wanted`` is empty."""
+    if not wanted:
+        return lock.today
+    wanted = wanted.strip()
+    found = lock.revision(wanted)
+    if found is None and re.fullmatch(r"[0-9a-fA-F]{7,40}", wanted):
+        found = next((r for r in lock.revisions if r.commit.startswith(wanted.lower())), None)
+    present = [r.id for r in lock.revisions if (config.source_dir / r.id).is_dir()]
+    if found is None or found.id not in present:
+        raise ConfigError(
+            f"--to {wanted!r}: not an English revision this project has read; it has "
+            f"{', '.join(present) or 'none'} (add a [[revision]] to {config.source_dir / 'LOCK.toml'} and run "
+            "`toolkit sync`)"
+        )
+    return found
 
 
 def plan_update(
@@ -715,11 +765,20 @@ def plan_update(
     only: Iterable[Path] = (),
     editions: tuple[str, ...] = (),
     store: ChapterStore | None = None,
+    to: str = "",
 ) -> UpdatePlan:
     """Read every edition (or those named, or the files under ``only``) and carry it onto
-    today's English. The memory holds every edition of the same language, whole."""
+    today's English (or the revision ``to`` names). The memory holds every edition of the
+    same language, whole.
+
+    A revision the project read whole (its ``<id>.files.lock``) is a whole book: an edition
+    updated onto it moves there (its edition.toml too). A revision of a few chapters (the
+    corpus's older English) updates those chapters only, and never retires or removes what
+    it has no chapter for. Old files map to the revision's chapters by today's paths."""
     store = store or ChapterStore(config.root)
     jobs, lock, known = project_jobs(config, (), store)
+    goal = target_revision(lock, config, to)
+    complete = goal.today or (config.source_dir / f"{goal.id}.files.lock").is_file()
     unknown = sorted(set(editions) - {e.id for e in known})
     if unknown:
         raise ConfigError(f"unknown edition(s) {', '.join(unknown)}; known: {', '.join(e.id for e in known)}")
@@ -730,15 +789,25 @@ def plan_update(
             return False
         return not wanted or any(w == (r := job.translation.resolve()) or w in r.parents for w in wanted)
 
+    english_root = config.source_dir / goal.id
     chosen = [job for job in jobs if selected(job)]
+    if not complete:  # only the chapters the revision has
+        chosen = [
+            job
+            for job in chosen
+            if job.today is not None and (english_root / (job.today_chapter or job.chapter)).is_file()
+        ]
     if wanted and not chosen:
-        raise ConfigError("no translated chapter under " + ", ".join(str(p) for p in only))
-    today = lock.today
+        raise ConfigError(
+            "no translated chapter under "
+            + ", ".join(str(p) for p in only)
+            + ("" if complete else f" that English {goal.id} has")
+        )
+    today = goal
     olds: dict[str, list[OldFile]] = {}
     for job in jobs:
         olds.setdefault(job.edition, []).append(OldFile.of_job(job, store))
     language_of = {e.id: e.language for e in known}
-    english_root = config.source_dir / today.id
 
     def target(chapter: str) -> Target | None:
         path = english_root / chapter
@@ -753,7 +822,7 @@ def plan_update(
             continue
         family = tuple(e for e, language in language_of.items() if language == edition.language)
         memory = build_memory({e: olds.get(e, []) for e in family})
-        is_whole = not wanted
+        is_whole = not wanted and complete
         explicit = "" if is_whole or edition.tabs[0] == today.tabs[0] else today.tabs[0]
         # memory from the edition first: its own words, then the other editions' of its language
         update = update_edition(

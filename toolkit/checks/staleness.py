@@ -90,6 +90,7 @@ def english_moved_on(context: CheckContext) -> Iterable[Finding]:
     changed: list[tuple[int, str]] = []
     added: list[tuple[int, str]] = []
     removed: list[tuple[int, str]] = []
+    marked: set[int] = set()
     last_line = 1
     for pair in context.staleness.pairs:
         old = pair.en.block if pair.en is not None else None
@@ -100,6 +101,8 @@ def english_moved_on(context: CheckContext) -> Iterable[Finding]:
                 new, edition_tabs, context.staleness.tr_tabs
             ):
                 where = target.span.start if target is not None else last_line
+                if target is not None:
+                    marked.add(target.span.start)
                 changed.append(
                     (
                         where,
@@ -116,6 +119,8 @@ def english_moved_on(context: CheckContext) -> Iterable[Finding]:
                 )
         elif old is not None and old.source.strip():
             where = target.span.start if target is not None else last_line
+            if target is not None:
+                marked.add(target.span.start)
             removed.append((where, f"line {where}: removed (English {old.span.start}): {_excerpt(old)}"))
         if target is not None:
             last_line = target.span.end
@@ -130,6 +135,9 @@ def english_moved_on(context: CheckContext) -> Iterable[Finding]:
         f"{len(added)} added, {len(removed)} removed",
         hint="update the translation block by block (`--verbose` or the JSON/HTML report lists them)",
         items=tuple(text for _, text in items),
+        # what the site marks "follows an older English": translated blocks English changed or
+        # removed (an added block has no translation to mark)
+        marks=tuple(sorted(marked)),
     )
 
 

@@ -251,6 +251,21 @@ def _append_stale(
             catalog.append(entry)
 
 
+OBSOLETE_CONTEXT = "obsolete/"  # ``#~`` entries: translations update retired ("obsolete/<path>:<line>")
+
+
+def append_obsolete(catalog: polib.POFile, retired: Iterable[tuple[str, str, str]]) -> None:
+    """``#~`` entries, as msgmerge keeps a translation whose English left: one per retired
+    block (``where`` its old ``path:line``, the English it was made from, its translation).
+    Import never reads them; a translator can copy words from them."""
+    seen: Counter[str] = Counter()
+    for where, english, translation in retired:
+        seen[where] += 1
+        context = OBSOLETE_CONTEXT + where + (f"#{seen[where]}" if seen[where] > 1 else "")
+        # msgid "" is the header's: a block with no English of its own shows its translation
+        catalog.append(polib.POEntry(msgctxt=context, msgid=english or translation, msgstr=translation, obsolete=True))
+
+
 def skeleton_contexts(skeleton: Chapter) -> set[str]:
     """Every ``msgctxt`` an export of ``skeleton`` can hold."""
     contexts = block_contexts(skeleton)
@@ -434,14 +449,16 @@ def round_trip(
 
 
 def counts(catalog: polib.POFile) -> Counts:
-    stale = sum(1 for e in catalog if e.msgctxt and e.msgctxt.startswith(NEW_CONTEXT))
-    fuzzy = sum(1 for e in catalog if "fuzzy" in e.flags and not (e.msgctxt or "").startswith(NEW_CONTEXT))
+    """The catalog's live entries by state (``#~`` obsolete entries are no part of the chapter)."""
+    live = [e for e in catalog if not e.obsolete]
+    stale = sum(1 for e in live if e.msgctxt and e.msgctxt.startswith(NEW_CONTEXT))
+    fuzzy = sum(1 for e in live if "fuzzy" in e.flags and not (e.msgctxt or "").startswith(NEW_CONTEXT))
     untranslated = sum(
         1
-        for e in catalog
+        for e in live
         if not e.msgstr and "fuzzy" not in e.flags and not (e.msgctxt or "").startswith(NEW_CONTEXT)
     )
-    return Counts(len(catalog) - stale - fuzzy - untranslated, fuzzy, untranslated, stale)
+    return Counts(len(live) - stale - fuzzy - untranslated, fuzzy, untranslated, stale)
 
 
 def unreachable_blocks(

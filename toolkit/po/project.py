@@ -17,12 +17,14 @@ from toolkit.cache import ResultCache
 from toolkit.checker import ChapterJob, ChapterStore, check_jobs, file_basis, project_jobs
 from toolkit.config import ConfigError, Lock, ProjectConfig, load_edition, load_lock
 from toolkit.language import LanguageDetector
+from toolkit.update import OBSOLETE_NAME, Retired, read_retired
 from toolkit.po.catalog import (
     CatalogError,
     Counts,
     Problem,
     Refusal,
     accepted_origin,
+    append_obsolete,
     counts,
     export_catalog,
     import_catalog,
@@ -66,6 +68,14 @@ def project_catalogs(
     jobs = [j for j in jobs if (not editions or j.edition in editions) and j.basis is not None]
     store = ChapterStore(config.root)
     untranslated = _untranslated(config, jobs, store)
+    retired: dict[str, list[Retired]] = {}
+
+    def retired_of(edition: str) -> list[Retired]:
+        """What ``toolkit update`` retired in the edition (its obsolete.jsonl), read once."""
+        if edition not in retired:
+            retired[edition] = read_retired(config.translations_dir / edition / OBSOLETE_NAME)
+        return retired[edition]
+
     found = []
     for job in jobs:
         assert job.basis is not None
@@ -88,6 +98,14 @@ def project_catalogs(
                 # the basis's date: a fixed value, so an unchanged export is byte-identical
                 "PO-Revision-Date": f"{_revision_date(lock, job.basis_id)} 00:00+0000",
             },
+        )
+        append_obsolete(
+            catalog,
+            (
+                (r.path + ":" + str(r.line), r.english, r.text)
+                for r in retired_of(job.edition)
+                if r.chapter in (job.chapter, job.today_chapter) or (not r.chapter and r.path.endswith("/" + job.chapter))
+            ),
         )
         problems = unreachable_blocks(basis, job.basis_tabs, translation, job.tabs)
         found.append(ChapterCatalog(job, catalog, counts(catalog), tuple(problems)))

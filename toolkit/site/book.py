@@ -462,8 +462,13 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
         pages: list[SitePage] = []
         chapter_set = frozenset(structure)
         chapters_token = cache.token("chapters", language, chapter_set)
+        english_token = cache.token("english-labels", language, frozenset(english_labels.items()))
+        english_chapters = frozenset(chapters) if "en" in options.languages else frozenset()
         for entry in entries:
             path = f"{language}/{entry.chapter}"
+            fuzzy = _fuzzy_lines(entry, language, findings)
+            today_chapter = entry.same_as or entry.chapter
+            english_page = f"en/{today_chapter}" if today_chapter in english_chapters else ""
             roots = (
                 (edition.directory, english_root)
                 if edition is not None and not entry.fallback
@@ -493,6 +498,9 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
                     citations_token,
                     present,
                     dead,
+                    fuzzy,
+                    english_token if fuzzy else None,
+                    english_page,
                 ),
                 partial(
                     _lower_entry,
@@ -508,6 +516,9 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
                         present,
                         dead,
                         citations,
+                        fuzzy,
+                        english_labels,
+                        english_page,
                     ),
                 ),
             )
@@ -668,6 +679,14 @@ def _credit(entry: _Entry, edition: Edition | None, words: Words) -> str:
 
 def _status_anchor(chapter: str) -> str:
     return "status-" + chapter.replace("/", "-").replace(".md", "").replace("_", "-").lower()
+
+
+def _fuzzy_lines(entry: _Entry, language: str, findings: Mapping[tuple[str, str], list[Finding]]) -> frozenset[int]:
+    """The first lines of the page's blocks that follow an older English text (S001's marks)."""
+    if entry.fallback or language == "en":
+        return frozenset()
+    found = findings.get((entry.edition, entry.own_chapter), [])
+    return frozenset(line for f in found if f.code in STALE_CODES for line in f.marks)
 
 
 def _banner(

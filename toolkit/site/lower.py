@@ -107,6 +107,11 @@ class PageContext:
     images: frozenset[str] = frozenset()  # image paths (relative to the chapter) that exist
     dead_links: frozenset[str] = frozenset()  # relative link targets that lead nowhere on the site
     citations: Mapping[str, str] = field(default_factory=dict)  # bibliography key -> "Abadi et al., 2016"
+    # first lines of the blocks that follow an older English (S001's marks): each gets a
+    # quiet note linking to today's English section
+    fuzzy: frozenset[int] = frozenset()
+    english: Mapping[str, Target] = field(default_factory=dict)  # English's labels: where the notes lead
+    english_page: str = ""  # today's English page of this chapter ("en/chapter_x/y.md"), when known
 
 
 @dataclass(frozen=True)
@@ -431,16 +436,18 @@ def _shared_cell(cell: CodeCell, context: PageContext) -> str:
     return _cell_code(cell) + "\n" + tabs
 
 
-def _framework_group(items: list[Block], context: PageContext, state: _State) -> str:
-    """Cells and :begin_tab: prose of several frameworks -> one set of linked content tabs."""
+def _framework_group(items: list[Block], context: PageContext, state: _State, section: str = "") -> str:
+    """Cells and :begin_tab: prose of several frameworks -> one set of linked content tabs.
+    A block that follows an older English text gets its note inside its pane."""
     per_tab: dict[str, list[str]] = {}
     for item in items:
         if isinstance(item, CodeCell):
+            note = _note_for(item, section, context)
             for tab in sorted(resolved_tabs(item, context.tabs)):
-                per_tab.setdefault(tab, []).append(_cell_with_outputs(item, tab, context))
+                per_tab.setdefault(tab, []).append(_cell_with_outputs(item, tab, context) + note)
         elif isinstance(item, TabBlock):
             body = "".join(
-                _lower_block(item.children, i, context, state)
+                _lower_block(item.children, i, context, state) + _note_for(item.children[i], section, context)
                 for i in range(len(item.children))
                 if not _is_tab_marker(item.children[i])
             ).strip("\n")
@@ -714,6 +721,29 @@ def _broken_copy(en: str, tr: str, shape: Callable[[str], str]) -> bool:
     return shape(en) != shape(tr) or (tex_balance(tr) != (0, 0) and tex_balance(en) == (0, 0))
 
 
+def _note_for(block: Block, section: str, context: PageContext) -> str:
+    """The fuzzy note under ``block`` when its translation follows an older English, else ""."""
+    if block.span.start not in context.fuzzy or isinstance(block, (Blank, Attributes)):
+        return ""
+    return _fuzzy_note(section, context)
+
+
+def _fuzzy_note(section: str, context: PageContext) -> str:
+    """The quiet note under a block whose translation follows an older English text, with a
+    link to that section of today's English (its page when the section has no label there)."""
+    target = context.english.get(section) if section else None
+    if target is not None:
+        link = _link(context, target.page, target.anchor)
+    elif context.english_page:
+        link = _link(context, context.english_page, "")
+    else:
+        link = ""
+    words = context.words
+    # a Markdown link inside md_in_html's span, so MkDocs makes it the page's URL (and checks it)
+    english = f" [{words.english}]({link})" if link else ""
+    return f'\n<p class="d2l-fuzzy" markdown="span">{words.fuzzy}{english}</p>\n\n'
+
+
 def lower_chapter(chapter: Chapter, context: PageContext) -> LoweredPage:
     """The chapter as Material markdown, with what the build should report about it."""
     state = _State()
@@ -724,6 +754,7 @@ def lower_chapter(chapter: Chapter, context: PageContext) -> LoweredPage:
     headings: list[int] = []
     figures = 0
     title = ""
+    section = ""  # the label of the nearest heading above: a fuzzy note leads to its English
     index = 0
     while index < len(blocks):
         block = blocks[index]
@@ -744,13 +775,14 @@ def lower_chapter(chapter: Chapter, context: PageContext) -> LoweredPage:
                         end = after
                         continue
                 break
-            out.append(_framework_group(group, context, state) + "\n")
+            out.append(_framework_group(group, context, state, section) + "\n")
             index = end
             continue
         if isinstance(block, Heading):
             number = _heading_number(headings, block.level, context.number)
             if block.level == 1 and not title:
                 title = f"{number}. {plain_title(block.text)}" if number else plain_title(block.text)
+            section = _role(roles, "label") or section
             out.append(_heading(block, roles, number, state, context))
         elif isinstance(block, Figure):
             figures += 1
@@ -772,6 +804,7 @@ def lower_chapter(chapter: Chapter, context: PageContext) -> LoweredPage:
             out.append(_equation(block, label, by_label_number.get(label, "")))
         else:
             out.append(_lower_block(blocks, index, context, state))
+        out.append(_note_for(block, section, context))
         index += 1
     body = "".join(out)
     if not title:

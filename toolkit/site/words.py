@@ -33,6 +33,7 @@ class Words:
     fallback: str
     stale: str
     stale_link: str
+    fuzzy: str  # under a block that follows an older English text, before a link to English
     status_title: str
     status_code: str  # the column of run-cells' results, one symbol per framework
     status_legend: str  # what the symbols mean
