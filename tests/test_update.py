@@ -285,3 +285,28 @@ def test_update_to_an_older_english_revision(project: Path) -> None:
     assert unknown.returncode == 2
     assert "not an English revision this project has read" in unknown.stderr and "fd6224a0" in unknown.stderr
     assert "Traceback" not in unknown.stderr
+
+
+def _block(text: str) -> object:
+    (block,) = [b for b in parse_chapter("t.md", text.encode("utf-8")).blocks if type(b).__name__ != "Blank"]
+    return block
+
+
+def test_carried_math_takes_englishs_structure() -> None:
+    """Math is English's structure: a display formula a machine translation made inline (one
+    `$` read as a currency) is displayed again, also where today's English respelled it
+    (\\text -> \\textrm); a formula a tool damaged (doubled backslashes) is English's again;
+    a formula the translation wrote well stays the translation's."""
+    from toolkit.update import _with_english_math
+
+    older = _block("If $X$ is discrete, $$H(X) = - \\sum_i p_i \\text{, where } p_i.$$\n")
+    today = _block("If $X$ is discrete, $$H(X) = - \\sum_i p_i \\textrm{, where } p_i.$$\n")
+    korean = "$X$가 이산형이면 $H(X) = - \\sum_i p_i \\text{, where } p_i.$달러입니다.\n"
+    assert _with_english_math(today, korean, older) == (  # type: ignore[arg-type]
+        "$X$가 이산형이면 $$H(X) = - \\sum_i p_i \\text{, where } p_i.$$달러입니다.\n"
+    )
+    english = _block("The vector $\\mathbf{x}_i$ is $\\frac{1}{2}$ long.\n")
+    damaged = "벡터 $\\\\mathbf{x}_i$의 길이는 $\\frac{1}{2}$입니다.\n"
+    assert _with_english_math(english, damaged) == "벡터 $\\mathbf{x}_i$의 길이는 $\\frac{1}{2}$입니다.\n"  # type: ignore[arg-type]
+    fine = "벡터 $\\mathbf{x}_{i}$의 길이\n"
+    assert _with_english_math(english, fine) == fine  # type: ignore[arg-type]

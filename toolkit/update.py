@@ -48,6 +48,7 @@ from toolkit.config import ConfigError, Edition, Lock, ProjectConfig, Revision
 from toolkit.model import (
     DEFINING_ROLES,
     PROSE_TYPES,
+    Blank,
     Block,
     Chapter,
     CodeCell,
@@ -366,6 +367,42 @@ def _with_english_structure(english: Block, translation: Block) -> str:
     return text
 
 
+def _with_english_math(english: Block, text: str, older: Block | None = None) -> str:
+    """The translated block's text with English's math where the translation broke it: a
+    formula English displays (``$$…$$``) that the translation made inline (``$…$``: a machine
+    translation read one ``$`` as a currency), and a formula that does not typeset whose
+    tool damage undone (``repaired_tex``) has the shape of one of English's, which then
+    stands in its place. Math is English's structure: update never carries it broken."""
+    from toolkit.checks.content import math_key, repaired_tex, tex_problem, tex_shape
+
+    theirs = block_inline(english)
+    if theirs is None or not (theirs.math or theirs.display_math) or "$" not in text:
+        return text
+    parsed = [b for b in parse_chapter("block", text.encode("utf-8")).blocks if not isinstance(b, Blank)]
+    mine = block_inline(parsed[0]) if len(parsed) == 1 else None
+    if mine is None:
+        return text
+    # compared as E004 compares them; a fuzzy block's translation follows the older English
+    before = block_inline(older) if older is not None else None
+    displayed = {math_key(m) for m in (*theirs.display_math, *(before.display_math if before else ()))}
+    shown = {math_key(m) for m in mine.display_math}
+    for key in sorted(displayed - shown):
+        inline = [m for m in mine.math if math_key(m).rstrip(".,") == key.rstrip(".,")]
+        if len(inline) == 1 and text.count(f"${inline[0]}$") == 1 and f"$${inline[0]}$$" not in text:
+            text = text.replace(f"${inline[0]}$", f"$${inline[0]}$$", 1)
+    healthy = {tex_shape(m): m for m in (*theirs.math, *theirs.display_math) if not tex_problem(m)}
+    for tex in {*mine.math, *mine.display_math}:
+        if not tex_problem(tex):
+            continue
+        twin = healthy.get(tex_shape(repaired_tex(tex)))
+        for delimiter in ("$$", "$"):
+            written = f"{delimiter}{tex}{delimiter}"
+            if twin is not None and text.count(written) == 1:
+                text = text.replace(written, f"{delimiter}{twin}{delimiter}", 1)
+                break
+    return text
+
+
 def _renamed_references(old_english: Block, new_english: Block, text: str) -> str:
     """References the older English made, renamed as today's English makes them, position by
     position (``:numref:`sec_x``` -> ``:numref:`sec_y``` where only the target changed)."""
@@ -487,14 +524,16 @@ def update_chapter(
         # a translation that swallowed a label or an equation is not carried (it is retired)
         if carry is not None and _same_definitions(carry[1], carry[2]):
             old, basis_block, translated = carry
-            text = _with_renamed_labels(
-                _renamed_references(basis_block, block, _with_english_structure(block, translated)), renames
-            )
+            text = _restructured(basis_block, block, translated, renames)
             where = f"{old.shown}:{translated.span.start}"
             if words(basis_block.source) == words(block.source):
                 found.append(Placed("exact", line, text, block.source, where))
             else:
-                found.append(Placed("fuzzy", line, text, basis_block.source, where))
+                # the older English, in today's structure (image path, heading level, renamed
+                # references): x_origin.md and the translation differ in words only, as its
+                # English and today's do
+                origin = _restructured(basis_block, block, basis_block, renames)
+                found.append(Placed("fuzzy", line, text, origin, where))
         kind = _kind_key(block)
         moved = memory.exact(kind, block.source, edition)
         if moved is not None:
@@ -502,7 +541,8 @@ def update_chapter(
             found.append(Placed("exact", line, text, block.source, moved.where))
         for similar in memory.similar(kind, block.source, memory_editions):
             text = _with_renamed_labels(_memory_text(block, similar), renames)
-            found.append(Placed("memory", line, text, similar.english, f"memory: {similar.where}"))
+            origin = _restructured(similar.english_block, block, similar.english_block, renames)
+            found.append(Placed("memory", line, text, origin, f"memory: {similar.where}"))
         found.append(Placed("english", line, block.source, block.source))
         distinct: dict[str, Placed] = {}  # the same words twice are one option
         for option in found:
@@ -574,8 +614,18 @@ def _compose(english: Chapter, leaves: list[tuple[Block, int]], placed: list[Pla
 
 def _memory_text(english: Block, entry: MemoryEntry) -> str:
     """A memory suggestion with today's English structure (heading level, image path,
-    renamed references)."""
-    return _renamed_references(entry.english_block, english, _with_english_structure(english, entry.block))
+    renamed references, math)."""
+    return _with_english_math(
+        english, _renamed_references(entry.english_block, english, _with_english_structure(english, entry.block))
+    )
+
+
+def _restructured(older: Block, english: Block, block: Block, renames: dict[str, str]) -> str:
+    """``block`` (a translation of ``older`` English, or ``older`` itself) in the structure
+    today's ``english`` block gives it: heading level, image path, references and labels as
+    today's English names them, English's math where the translation broke it."""
+    text = _renamed_references(older, english, _with_english_structure(english, block))
+    return _with_renamed_labels(_with_english_math(english, text, older), renames)
 
 
 def _first_difference(

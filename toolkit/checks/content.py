@@ -35,7 +35,7 @@ def tex_shape(text: str) -> str:
     )
 
 
-def _math_key(math: str) -> str:
+def math_key(math: str) -> str:
     """Inline math compared across locales: number formats and ordinal suffixes aside."""
     return THOUSANDS.sub("", tex_shape(ORDINAL.sub("", spaceless_tex(math))))
 
@@ -102,7 +102,7 @@ def inline_math_changed(context: CheckContext) -> Iterable[Finding]:
     for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
         lost = [
             m
-            for m in missing(tuple(_math_key(m) for m in en.math), tuple(_math_key(m) for m in tr.math))
+            for m in missing(tuple(math_key(m) for m in en.math), tuple(math_key(m) for m in tr.math))
             if not (m.replace(".", "", 1).isdigit() and _written_as_text(m, tr.plain_text))
         ]
         if lost:
@@ -226,10 +226,10 @@ def display_math_made_inline(context: CheckContext) -> Iterable[Finding]:
     for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
         if not en.display_math:
             continue
-        shown = {_math_key(m) for m in tr.display_math}
-        inline = {_math_key(m) for m in tr.math} - shown
+        shown = {math_key(m) for m in tr.display_math}
+        inline = {math_key(m) for m in tr.math} - shown
         for math in en.display_math:
-            key = _math_key(math)
+            key = math_key(math)
             if key not in shown and key.rstrip(".,") in {m.rstrip(".,") for m in inline}:
                 currency = [w for w in CURRENCY_WORDS if w in tr.plain_text.lower()]
                 glued = f"; `$` read as a currency ({currency[0]!r} in the text)" if currency else ""
