@@ -35,6 +35,7 @@ import polib
 from toolkit.align import Alignment, align_chapters
 from toolkit.checks.unsafe import active_content, raw_tags
 from toolkit.code import normalise_code
+from toolkit.languages import plural_forms
 from toolkit.model import (
     Attributes,
     Blank,
@@ -72,13 +73,6 @@ class Imported:
     refused: tuple[Refusal, ...]
 
 
-PLURAL_FORMS = {
-    "ko": "nplurals=1; plural=0;",
-    "id": "nplurals=1; plural=0;",
-    "vi": "nplurals=1; plural=0;",
-    "tr": "nplurals=2; plural=(n != 1);",
-    "en": "nplurals=2; plural=(n != 1);",
-}
 
 
 @dataclass(frozen=True)
@@ -185,7 +179,7 @@ def export_catalog(
         "PO-Revision-Date": "1970-01-01 00:00+0000",
         "Last-Translator": "",
         "Language-Team": language,
-        "Plural-Forms": PLURAL_FORMS.get(language, "nplurals=2; plural=(n != 1);"),
+        "Plural-Forms": plural_forms(language),
         **(metadata or {}),
     }
     translated = _paired(align_chapters(basis, translation, basis_tabs, tabs))

@@ -17,7 +17,6 @@ from toolkit.cache import ResultCache
 from toolkit.checker import ChapterJob, ChapterStore, check_jobs, file_basis, project_jobs
 from toolkit.config import ConfigError, Lock, ProjectConfig, load_edition, load_lock
 from toolkit.language import LanguageDetector
-from toolkit.update import OBSOLETE_NAME, Retired, read_retired
 from toolkit.po.catalog import (
     CatalogError,
     Counts,
@@ -30,6 +29,7 @@ from toolkit.po.catalog import (
     import_catalog,
     unreachable_blocks,
 )
+from toolkit.update import OBSOLETE_NAME, Retired, read_retired
 
 SKELETON_KEY = "X-D2L-Skeleton"
 #: far above any chapter's catalog (the book's largest is a few hundred KB) and any segment

@@ -35,6 +35,7 @@ from toolkit.cache import ResultCache, file_version
 from toolkit.checker import ChapterStore, RunResult, check_jobs, project_jobs
 from toolkit.config import ConfigError, Edition, Lock, ProjectConfig, load_editions, load_lock
 from toolkit.findings import Finding
+from toolkit.languages import published_languages
 from toolkit.model import Chapter
 from toolkit.site.bibliography import Reference, load_bibliography
 from toolkit.site.lower import (
@@ -55,7 +56,7 @@ from toolkit.site.words import Words, words_for
 
 PageKind = Literal["chapter", "landing", "status", "bibliography"]
 T = TypeVar("T")
-LANGUAGES = ("en", "ko", "id", "tr", "vi")
+LANGUAGES = published_languages()  # every language of toolkit/languages.toml
 STALE_CODES = ("S001",)
 UNTRANSLATED_CODES = ("P001",)
 
@@ -77,7 +78,8 @@ TEMPLATES = jinja2.Environment(
 
 @dataclass(frozen=True)
 class SiteOptions:
-    languages: tuple[str, ...] = LANGUAGES
+    # () : English and every language of languages.toml the project has an edition of
+    languages: tuple[str, ...] = ()
     editions: Mapping[str, str] = field(default_factory=dict)  # language -> edition id
     chapter_numbers: Mapping[str, int] = field(default_factory=dict)  # chapter directory -> number
 
@@ -191,6 +193,13 @@ def page_url(path: str) -> str:
     if stem == "index" or stem.endswith("/index"):
         return stem[: -len("index")]
     return stem + "/"
+
+
+def published_for(editions: Iterable[Edition]) -> tuple[str, ...]:
+    """English, and each language of languages.toml one of ``editions`` is in (the table's
+    order): a language no edition has would be a site of English fallbacks only."""
+    present = {edition.language for edition in editions}
+    return tuple(language for language in LANGUAGES if language == "en" or language in present)
 
 
 def pick_edition(language: str, editions: list[Edition], lock: Lock, options: SiteOptions) -> Edition | None:
@@ -356,6 +365,8 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
     cache = cache if cache is not None else BookCache(config.root)
     lock = load_lock(config.source_dir / "LOCK.toml")
     editions = load_editions(config)
+    if not options.languages:
+        options = replace(options, languages=published_for(editions))
     store = cache.store
     today = lock.today
     english_root = config.source_dir / today.id
@@ -463,12 +474,12 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
         chapter_set = frozenset(structure)
         chapters_token = cache.token("chapters", language, chapter_set)
         english_token = cache.token("english-labels", language, frozenset(english_labels.items()))
-        english_chapters = frozenset(chapters) if "en" in options.languages else frozenset()
+        published_english = frozenset(chapters) if "en" in options.languages else frozenset()
         for entry in entries:
             path = f"{language}/{entry.chapter}"
             fuzzy = _fuzzy_lines(entry, language, findings)
             today_chapter = entry.same_as or entry.chapter
-            english_page = f"en/{today_chapter}" if today_chapter in english_chapters else ""
+            english_page = f"en/{today_chapter}" if today_chapter in published_english else ""
             roots = (
                 (edition.directory, english_root)
                 if edition is not None and not entry.fallback

@@ -40,7 +40,8 @@ from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 from mkdocs.utils.templates import TemplateContext
 
-from toolkit.config import ConfigError, ProjectConfig, find_project_root, load_project
+from toolkit.config import ConfigError, ProjectConfig, find_project_root, load_editions, load_project
+from toolkit.languages import LANGUAGES_FILE
 from toolkit.site.book import LANGUAGES, Book, BookCache, SiteOptions, build_book, page_url
 from toolkit.site.sanitise import safe_id, sanitise_html, sanitise_text
 from toolkit.site.search import split_search_index
@@ -73,7 +74,8 @@ class BookFile(File):
 
 
 class D2lI18nConfig(base.Config):
-    languages = c.ListOfItems(c.Choice(LANGUAGES), default=list(LANGUAGES))
+    # default: English and every language of toolkit/languages.toml the project has an edition of
+    languages = c.ListOfItems(c.Choice(LANGUAGES), default=[])
     editions = c.Type(dict, default={})  # language -> edition id (default: newest basis)
     chapter_numbers = c.Type(dict, default={})  # chapter directory -> its number in the book
 
@@ -150,8 +152,14 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
                 SiteOptions(languages, dict(self.config.editions), dict(self.config.chapter_numbers)),
                 self.cache,
             )
+            unpublished = sorted({e.language for e in load_editions(project)} - set(LANGUAGES))
         except ConfigError as error:
             raise PluginError(f"d2l-i18n: {error}") from error
+        if unpublished:  # a language is data: its table says what its pages and search need
+            log.warning(
+                f"d2l-i18n: no table for {', '.join(unpublished)} in {LANGUAGES_FILE}: editions in "
+                "that language are not published (add its plural forms, search language and words)"
+            )
         nav: list[Any] = []
         for site in self.book.languages:
             entries: list[Any] = []

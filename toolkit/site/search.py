@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-LUNR_LANGUAGES = {"en": ["en"], "ko": ["ko"], "tr": ["tr"], "vi": ["vi"], "id": ["en"]}
+from toolkit.languages import search_languages
 
 
 def split_index(data: dict[str, Any], language: str) -> dict[str, Any]:
@@ -29,7 +29,7 @@ def split_index(data: dict[str, Any], language: str) -> dict[str, Any]:
         if str(doc.get("location", "")).startswith(prefix)
     ]
     config = dict(data.get("config", {}))
-    config["lang"] = LUNR_LANGUAGES.get(language, ["en"])
+    config["lang"] = list(search_languages(language))
     # never a stemmer: whole typed words must prefix-match the indexed ones
     config["pipeline"] = ["stopWordFilter"]
     return {"config": config, "docs": docs}

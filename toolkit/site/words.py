@@ -1,4 +1,4 @@
-"""The words the site puts around a chapter, per language (``languages.toml``).
+"""The words the site puts around a chapter, per language (``toolkit/languages.toml``).
 
 Invariant: every language has every key of ``Words``; a missing one is an error naming the
 language and the key, raised when the table is loaded, never half-way through a build.
@@ -6,12 +6,11 @@ language and the key, raised when the table is loaded, never half-way through a 
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, fields
 from functools import lru_cache
-from pathlib import Path
+from typing import Any
 
-WORDS_FILE = Path(__file__).with_name("languages.toml")
+from toolkit.languages import LANGUAGES_FILE, language_table
 
 
 @dataclass(frozen=True)
@@ -51,19 +50,28 @@ class Words:
     executed_on: str
 
 
+LISTS = frozenset({"severities", "status_columns"})  # the keys whose value is a list of words
+
+
 @lru_cache(maxsize=1)
 def all_words() -> dict[str, Words]:
-    table = tomllib.loads(WORDS_FILE.read_text("utf-8"))
     names = {f.name for f in fields(Words)}
     out: dict[str, Words] = {}
-    for language, values in table.items():
+    for language, facts in language_table().items():
+        values = dict(facts.words)
         missing = sorted(names - set(values))
         unknown = sorted(set(values) - names)
         if missing or unknown:
-            raise ValueError(f"{WORDS_FILE} [{language}]: missing keys {missing}, unknown keys {unknown}")
-        values["status_columns"] = tuple(values["status_columns"])
-        values["severities"] = tuple(values["severities"])
-        out[language] = Words(**values)
+            raise ValueError(f"{LANGUAGES_FILE} [{language}]: missing keys {missing}, unknown keys {unknown}")
+        typed: dict[str, Any] = {}
+        for name, value in values.items():
+            expected = str if name not in LISTS else list
+            if not isinstance(value, expected) or (expected is list and not all(isinstance(v, str) for v in value)):
+                raise ValueError(
+                    f"{LANGUAGES_FILE} [{language}]: {name} must be {'a list of strings' if expected is list else 'a string'}"
+                )
+            typed[name] = tuple(value) if name in LISTS else value
+        out[language] = Words(**typed)
     return out
 
 
