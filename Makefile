@@ -9,7 +9,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: setup test sources envs system lint typecheck bench clean run-book
+.PHONY: setup test test-fast sources envs system lint typecheck bench clean run-book
 
 # run-cells in `make setup`: the seed chapter and the first chapter with code in every edition,
 # with each revision's own d2l library, in all four frameworks (a few minutes). `=`, not `:=`:
@@ -70,6 +70,10 @@ typecheck: $(STAMP)
 
 test: sources envs system lint typecheck
 	$(BIN)/pytest -q
+
+# the fast lane for your own loop: no browser, no kernels, no whole-book run (`make test` runs all)
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not browser and not kernels and not book"
 
 bench: sources envs
 	$(BIN)/python bench/check_alignment.py

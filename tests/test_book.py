@@ -162,6 +162,7 @@ def book_report() -> dict[str, object]:
     return data
 
 
+@pytest.mark.book
 def test_every_chapter_of_every_edition_is_checked(book_report: dict[str, object]) -> None:
     summary = book_report["summary"]
     assert isinstance(summary, dict)
@@ -169,6 +170,7 @@ def test_every_chapter_of_every_edition_is_checked(book_report: dict[str, object
     assert per_edition == {"id": 192, "ko": 168, "ko-partrita": 192, "tr": 168, "vi": 167}
 
 
+@pytest.mark.book
 def test_findings_are_grouped_so_a_maintainer_can_read_them(book_report: dict[str, object]) -> None:
     summary, findings = book_report["summary"], book_report["findings"]
     assert isinstance(summary, dict) and isinstance(findings, list)
@@ -183,6 +185,7 @@ def test_findings_are_grouped_so_a_maintainer_can_read_them(book_report: dict[st
     assert grouped and all(len(f["items"]) >= 1 for f in grouped)
 
 
+@pytest.mark.book
 def test_chapters_map_to_todays_english_by_their_labels() -> None:
     if not (ROOT / "translations/ko/files.lock").is_file():
         pytest.skip("the whole book is not set up (run `toolkit sync`)")
@@ -199,6 +202,7 @@ def test_chapters_map_to_todays_english_by_their_labels() -> None:
     assert fork.basis_id == "23d7a5ae" and fork.today == fork.basis
 
 
+@pytest.mark.book
 def test_mixed_basis_and_chapters_english_dropped_are_named(book_report: dict[str, object]) -> None:
     findings = book_report["findings"]
     assert isinstance(findings, list)
@@ -209,6 +213,7 @@ def test_mixed_basis_and_chapters_english_dropped_are_named(book_report: dict[st
     assert any(code == "S005" for _, code in codes)  # a v0.17 chapter English no longer has
 
 
+@pytest.mark.book
 def test_a_v017_edition_is_not_stale_for_frameworks_it_does_not_have(book_report: dict[str, object]) -> None:
     """Today's English has a jax tab; the v0.17 editions do not: no item mentions jax cells."""
     findings = book_report["findings"]
@@ -219,6 +224,7 @@ def test_a_v017_edition_is_not_stale_for_frameworks_it_does_not_have(book_report
     assert items and not [i for i in items if "#@tab jax" in i or ":begin_tab:`jax`" in i]
 
 
+@pytest.mark.book
 def test_the_books_order_and_numbers_come_from_its_toc_blocks() -> None:
     from toolkit.book.toc import book_toc
     from toolkit.parser import parse_chapter
@@ -258,6 +264,7 @@ def book_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return site, result.stderr
 
 
+@pytest.mark.book
 def test_the_whole_book_builds_in_every_language_without_a_broken_link(book_site: tuple[Path, str]) -> None:
     from crawl import broken_links
 
@@ -280,6 +287,7 @@ def test_the_whole_book_builds_in_every_language_without_a_broken_link(book_site
     assert "et al., 20" in introduction and "bibliography/#bib-" in introduction
 
 
+@pytest.mark.book
 def test_a_v017_edition_keeps_its_own_structure_and_the_switcher_maps_sections_by_label(
     book_site: tuple[Path, str],
 ) -> None:
@@ -307,6 +315,8 @@ def test_a_v017_edition_keeps_its_own_structure_and_the_switcher_maps_sections_b
 KNOWN_BROKEN_MATH = ROOT / "tests" / "fixtures" / "site" / "math-broken-in-translations.tsv"
 
 
+@pytest.mark.book
+@pytest.mark.browser
 def test_every_formula_of_the_whole_book_renders_in_every_language(book_site: tuple[Path, str]) -> None:
     """Headless Chromium opens every page of the whole-book site that has math, in every
     language: every formula typeset by the site's own MathJax, no MathJax error, no raw TeX

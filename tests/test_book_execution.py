@@ -101,6 +101,7 @@ def texts(report: RunReport, edition: str, chapter: str, framework: str) -> str:
     )
 
 
+@pytest.mark.kernels
 def test_todays_english_trains_with_its_own_library_in_all_four_frameworks(tmp_path: Path) -> None:
     """linear-regression-scratch defines a model on d2l.Module and trains it with
     d2l.Trainer.fit: the real library of 1.0.3 in MXNet, PyTorch, TensorFlow (legacy Keras)
@@ -119,6 +120,7 @@ def test_todays_english_trains_with_its_own_library_in_all_four_frameworks(tmp_p
     assert entry.program.library.origin == f"source_en/{TODAY.id}/d2l"
 
 
+@pytest.mark.kernels
 def test_a_v017_edition_runs_its_basis_with_englishs_library_of_its_release(tmp_path: Path) -> None:
     """ko shows the code of its x_origin.md (v0.17.1), so that code runs: with ko's d2l/
     module where it is English's (mxnet.py), else with English's v0.17.1 library (ko's
@@ -152,6 +154,7 @@ def test_library_choice_per_basis() -> None:
     assert index.library_for("tr", origin, "jax") is today
 
 
+@pytest.mark.kernels
 def test_the_dataset_cache_is_d2ls_data_folder(tmp_path: Path) -> None:
     """A file the test puts in the cache is what `d2l.download` finds in `../data` (its
     sha1 matches), and Fashion-MNIST files the test makes are what `d2l.FashionMNIST`
@@ -184,6 +187,7 @@ def test_the_dataset_cache_is_d2ls_data_folder(tmp_path: Path) -> None:
     assert texts(report, "en", "data.md", "pytorch") == "3\n12 5\n"
 
 
+@pytest.mark.kernels
 def test_a_missing_dataset_is_needs_data_naming_the_file_and_nothing_leaves_the_machine(
     tmp_path: Path,
 ) -> None:
@@ -200,6 +204,7 @@ def test_a_missing_dataset_is_needs_data_naming_the_file_and_nothing_leaves_the_
     assert "downloads are off" in listed[0].cell.error
 
 
+@pytest.mark.book
 def test_save_cells_of_todays_english_match_its_library_and_v017_differences_are_reported() -> None:
     """The library is built from the book's #@save cells: for today's English and its 1.0.3
     library there is no difference in the frameworks the chapters run; ko's v0.17 TensorFlow
@@ -283,6 +288,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@pytest.mark.kernels
 def test_a_local_ray_cluster_runs_real_chapters(tmp_path: Path) -> None:
     """`ray start --head` on this machine (stopped at the end); run-cells --ray hands it the
     (chapter, framework) programs of the seed chapter in every edition and writes what the
@@ -352,6 +358,7 @@ def test_a_local_ray_cluster_runs_real_chapters(tmp_path: Path) -> None:
         shutil.rmtree(temp, ignore_errors=True)
 
 
+@pytest.mark.kernels
 def test_cells_read_the_books_own_figures_as_dot_dot_img(tmp_path: Path) -> None:
     """bounding-box.md opens ../img/catdog.jpg, as a notebook beside the book's chapters
     would: the kernel sees the book's img/ there."""
@@ -360,6 +367,7 @@ def test_cells_read_the_books_own_figures_as_dot_dot_img(tmp_path: Path) -> None
     assert report.status("en", chapter, "pytorch") == "ok", report.planned[0].run
 
 
+@pytest.mark.kernels
 def test_a_v017_editions_cells_see_its_own_figures_over_englishs(tmp_path: Path) -> None:
     """ko's bounding-box runs its x_origin.md, from ko's folder, whose img/ holds only the
     figures ko redrew (no catdog.jpg): ../img is ko's img/ laid over today's English's."""
@@ -433,6 +441,7 @@ def test_tab_branches_are_resolved_as_d2lbooks_own_build_does() -> None:
     assert "tab.selected" not in module and "plot_train_per_epoch: int" not in module
 
 
+@pytest.mark.kernels
 def test_a_chapters_manifest_is_written_when_its_programs_finish_not_at_the_end(tmp_path: Path) -> None:
     """A book run takes hours and may be stopped: each chapter's outputs reach build/cells (and
     the site) as soon as its programs are done, while later chapters still run."""

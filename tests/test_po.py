@@ -281,6 +281,7 @@ BOOK = SHARED / "book"
 
 
 @pytest.mark.corpus
+@pytest.mark.book
 def test_export_then_import_changes_no_byte_on_the_whole_book() -> None:
     """Every translated chapter of every edition in ../shared/book (≈880 files), each against
     its own basis (x_origin.md, or English at the fork)."""

@@ -92,6 +92,7 @@ REAL = chapter(
 )
 
 
+@pytest.mark.kernels
 def test_real_cells_run_in_each_framework_kernel(tmp_path: Path) -> None:
     report = run(tmp_path, REAL)
     assert report.executions == 3
@@ -105,6 +106,7 @@ def test_real_cells_run_in_each_framework_kernel(tmp_path: Path) -> None:
     assert stored["frameworks"]["pytorch"]["device"] in ("cpu", "gpu")
 
 
+@pytest.mark.kernels
 def test_second_run_starts_no_kernel_and_comment_edits_rerun_nothing(tmp_path: Path) -> None:
     english = chapter(cell("pytorch", "x = 41  # the answer, almost\nprint(x + 1)"))
     first = run(tmp_path, english, frameworks=("pytorch",))
@@ -120,6 +122,7 @@ def test_second_run_starts_no_kernel_and_comment_edits_rerun_nothing(tmp_path: P
     assert rerun.executions == 1 and outputs_text(rerun, "en", "pytorch") == ["43\n"]
 
 
+@pytest.mark.kernels
 def test_hung_cell_times_out_and_the_next_cell_runs(tmp_path: Path) -> None:
     english = chapter(
         cell("pytorch", "import time\ntime.sleep(120)", " timeout=3"),
@@ -132,6 +135,7 @@ def test_hung_cell_times_out_and_the_next_cell_runs(tmp_path: Path) -> None:
     assert report.status("en", "test.md", "pytorch") == "timed out"
 
 
+@pytest.mark.kernels
 def test_a_crashing_kernel_is_reported_and_other_frameworks_go_on(tmp_path: Path) -> None:
     english = chapter(
         cell("mxnet", "print('before')"),
@@ -148,6 +152,7 @@ def test_a_crashing_kernel_is_reported_and_other_frameworks_go_on(tmp_path: Path
     assert crashed.line == 11 and "kernel died" in crashed.error
 
 
+@pytest.mark.kernels
 def test_after_a_dead_kernel_every_cell_not_run_is_reported_with_translation_lines(tmp_path: Path) -> None:
     from toolkit.execute.summary import failures, report_json
 
@@ -173,6 +178,7 @@ def test_after_a_dead_kernel_every_cell_not_run_is_reported_with_translation_lin
     assert relative["path"] == "en.md" and relative["shown_at"] == ["tr.md:19"]
 
 
+@pytest.mark.kernels
 def test_a_huge_output_is_stored_cut_with_a_visible_note(tmp_path: Path) -> None:
     english = chapter(
         cell("pytorch", "print('x' * 5_000_000)"),
@@ -191,6 +197,7 @@ def test_a_huge_output_is_stored_cut_with_a_visible_note(tmp_path: Path) -> None
     assert stored < 200_000  # not 5 MB
 
 
+@pytest.mark.kernels
 def test_a_segfault_and_a_chapter_timeout_marker(tmp_path: Path) -> None:
     english = "<!-- toolkit: timeout 3 -->\n" + chapter(
         cell("pytorch", "import time\ntime.sleep(60)"),
@@ -225,6 +232,7 @@ def test_an_environment_that_could_not_be_built_skips_its_cells_with_the_reason(
     assert exit_code(report) == 2 and report_json(report)["environments"]["tensorflow"]["ready"] is False
 
 
+@pytest.mark.kernels
 def test_failing_cell_keeps_its_traceback(tmp_path: Path) -> None:
     report = run(tmp_path, chapter(cell("pytorch", "undefined_name + 1")), frameworks=("pytorch",))
     failed = next(c for e in report.planned if e.run for c in e.run.cells)
@@ -235,6 +243,7 @@ def test_failing_cell_keeps_its_traceback(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.kernels
 def test_untrusted_translated_cell_is_not_executed_unless_trusted(tmp_path: Path) -> None:
     english = chapter(cell("pytorch", "print('english code')"), cell("pytorch", "print('same')"))
     translated = english.replace("Some prose.", "Bazı metin.").replace(
@@ -255,6 +264,7 @@ def test_untrusted_translated_cell_is_not_executed_unless_trusted(tmp_path: Path
     assert outputs_text(trusted, "tr", "pytorch")[0] == "çevrilmiş kod\n"
 
 
+@pytest.mark.kernels
 def test_kill_minus_9_leaves_a_consistent_cache_and_the_next_run_redoes_only_the_rest(tmp_path: Path) -> None:
     english = chapter(
         cell("pytorch", "print('fast')"),
@@ -285,6 +295,7 @@ run(Path({str(tmp_path)!r}), Path({str(tmp_path / "en.md")!r}).read_text(), fram
     assert rerun.status("en", "test.md", "pytorch") == "cached"
 
 
+@pytest.mark.kernels
 def test_seed_chapter_runs_once_per_framework_for_all_editions(seed: Path) -> None:
     result = subprocess.run(
         [str(Path(sys.executable).parent / "toolkit"), "run-cells", "--format", "json"],
@@ -344,6 +355,7 @@ def test_gpu_run_uses_the_gpu(tmp_path: Path) -> None:
     assert outputs_text(report, "en", "pytorch") == ["cuda:0\n"]
 
 
+@pytest.mark.kernels
 def test_an_interpreter_given_by_environment_variable_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
     """TOOLKIT_PYTHON_<FRAMEWORK> points run-cells at another interpreter (a CUDA build)."""
     built = environment("pytorch")
@@ -355,6 +367,7 @@ def test_an_interpreter_given_by_environment_variable_is_used(monkeypatch: pytes
     assert not missing.ready and "/nowhere/python does not exist" in missing.reason
 
 
+@pytest.mark.kernels
 def test_cli_names_an_untrusted_translated_cell_by_its_file_and_line(project: Path) -> None:
     translated = project / "translations" / "tr" / "chapter_computational-performance" / "hybridize.md"
     text = translated.read_text("utf-8")

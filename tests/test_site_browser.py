@@ -19,6 +19,7 @@ from conftest import ROOT, build_site, make_seed_project
 from mathpages import CHROMIUM, FLAGS
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.browser
 
 ARTIFACTS = ROOT / "build" / "test-artifacts"
 CHAPTER = "chapter_computational-performance/hybridize/"

@@ -170,6 +170,7 @@ def test_titles_meta_labels_and_theme_ids_carry_nothing_live(project: Path, tmp_
     assert 'id="sec_x' not in page and "#sec_x&quot;" not in page
 
 
+@pytest.mark.browser
 def test_the_hostile_page_runs_nothing_in_chromium(project: Path, tmp_path: Path) -> None:
     """The real browser: no dialog opens, MathJax makes no javascript: link, search still
     reads its own configuration."""

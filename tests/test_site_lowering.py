@@ -142,7 +142,7 @@ def test_figure_references_are_worded_per_language(language: str, word: str) -> 
 
 
 def test_every_language_has_every_word() -> None:
-    assert set(all_words()) == {"en", "ko", "id", "tr", "vi"}
+    assert set(all_words()) == {"en", "ko", "id", "tr", "vi", "ja"}
 
 
 def test_roles_inside_code_spans_are_left_alone() -> None:

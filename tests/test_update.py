@@ -310,3 +310,15 @@ def test_carried_math_takes_englishs_structure() -> None:
     assert _with_english_math(english, damaged) == "벡터 $\\mathbf{x}_i$의 길이는 $\\frac{1}{2}$입니다.\n"  # type: ignore[arg-type]
     fine = "벡터 $\\mathbf{x}_{i}$의 길이\n"
     assert _with_english_math(english, fine) == fine  # type: ignore[arg-type]
+
+
+def test_a_role_the_translation_left_open_is_closed_as_english_writes_it() -> None:
+    from toolkit.update import _closed_roles
+
+    english = _block("We discussed this in :numref:`sec_maximum_likelihood`, but see it here.\n")
+    open_role = "Bunu :numref:`sec_maximum_likelihood içinde tartıştık.\n"
+    assert _closed_roles([english], open_role) == "Bunu :numref:`sec_maximum_likelihood` içinde tartıştık.\n"  # type: ignore[list-item]
+    closed = "Bunu :numref:`sec_maximum_likelihood` içinde tartıştık.\n"
+    assert _closed_roles([english], closed) == closed  # type: ignore[list-item]
+    longer = "Bunu :numref:`sec_maximum_likelihood_x` içinde.\n"  # another label: never cut
+    assert _closed_roles([english], longer) == longer  # type: ignore[list-item]

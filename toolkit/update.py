@@ -403,6 +403,19 @@ def _with_english_math(english: Block, text: str, older: Block | None = None) ->
     return text
 
 
+def _closed_roles(englishes: Iterable[Block], text: str) -> str:
+    """English's roles the translation wrote without their closing backtick
+    (``:numref:`sec_x içinde``: the rest of the paragraph would be read as the role's
+    target), closed again where the target is whole and a space or punctuation follows."""
+    for english in englishes:
+        for role in block_roles(english):
+            opened = f":{role.name}:`{role.target}"
+            if opened + "`" in text:
+                continue
+            text = re.sub(re.escape(opened) + r"(?=[\s.,;:!?)\]]|$)", lambda m: m.group(0) + "`", text, count=1)
+    return text
+
+
 def _renamed_references(old_english: Block, new_english: Block, text: str) -> str:
     """References the older English made, renamed as today's English makes them, position by
     position (``:numref:`sec_x``` -> ``:numref:`sec_y``` where only the target changed)."""
@@ -615,16 +628,16 @@ def _compose(english: Chapter, leaves: list[tuple[Block, int]], placed: list[Pla
 def _memory_text(english: Block, entry: MemoryEntry) -> str:
     """A memory suggestion with today's English structure (heading level, image path,
     renamed references, math)."""
-    return _with_english_math(
-        english, _renamed_references(entry.english_block, english, _with_english_structure(english, entry.block))
-    )
+    text = _closed_roles((entry.english_block, english), _with_english_structure(english, entry.block))
+    return _with_english_math(english, _renamed_references(entry.english_block, english, text), entry.english_block)
 
 
 def _restructured(older: Block, english: Block, block: Block, renames: dict[str, str]) -> str:
     """``block`` (a translation of ``older`` English, or ``older`` itself) in the structure
     today's ``english`` block gives it: heading level, image path, references and labels as
     today's English names them, English's math where the translation broke it."""
-    text = _renamed_references(older, english, _with_english_structure(english, block))
+    text = _closed_roles((older, english), _with_english_structure(english, block))
+    text = _renamed_references(older, english, text)
     return _with_renamed_labels(_with_english_math(english, text, older), renames)
 
 
