@@ -9,7 +9,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell sha256sum pyproject.toml | cut -c1-12)
 
-.PHONY: setup test test-fast sources envs system lint typecheck bench clean run-book
+.PHONY: setup test test-fast docs sources envs system lint typecheck bench clean run-book
 
 # run-cells in `make setup`: the seed chapter and the first chapter with code in every edition,
 # with each revision's own d2l library, in all four frameworks (a few minutes). `=`, not `:=`:
@@ -63,13 +63,17 @@ system:
 	@chromium --version 2>/dev/null; msgfmt --version | head -1
 
 lint: $(STAMP)
-	$(BIN)/ruff check toolkit tests bench
+	$(BIN)/ruff check toolkit tests bench docs
 
 typecheck: $(STAMP)
-	$(BIN)/mypy toolkit
+	$(BIN)/mypy toolkit tests bench docs/hooks.py
 
 test: sources envs system lint typecheck
 	$(BIN)/pytest -q
+
+# the toolkit's own guide (docs/mkdocs.yml; the reference pages are generated from the code)
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict -f docs/mkdocs.yml
 
 # the fast lane for your own loop: no browser, no kernels, no whole-book run (`make test` runs all)
 test-fast: $(STAMP)

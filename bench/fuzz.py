@@ -122,7 +122,7 @@ def seed_pairs() -> list[Pair]:
     if (book / "en" / "config.ini").is_file():
         from toolkit.corpus import book_jobs
 
-        return [Pair(j.basis, j.translation, j.tabs, j.language) for j in book_jobs(book)]
+        return [Pair(j.basis, j.translation, j.tabs, j.language) for j in book_jobs(book) if j.basis is not None]
     english = ROOT / "source_en" / "fd6224a0" / "chapter_computational-performance" / "hybridize.md"
     return [
         Pair(english, path, ("mxnet", "pytorch", "tensorflow"), path.parts[-3])
@@ -191,7 +191,7 @@ class _Live(HTMLParser):
 def live_in_page(lowered_markdown: str, title: str) -> str:
     """What a reader's browser would run in the page the site makes of ``lowered_markdown``
     (Python-Markdown with the site's extensions, then the sanitiser), or ""."""
-    import markdown
+    import markdown  # type: ignore[import-untyped]
 
     from toolkit.site.sanitise import sanitise_html
 

@@ -40,6 +40,7 @@ def main() -> int:
     store = ChapterStore()
     identical = refused = 0
     for job in jobs:
+        assert job.basis is not None  # the jobs are those with a basis
         basis, translation = store.get(job.basis), store.get(job.translation)
         today = store.get(job.today) if job.today else None
         imported = round_trip(

@@ -91,6 +91,7 @@ CORPUS_CASES = corpus_translations()
 @pytest.mark.parametrize("case", CORPUS_CASES, ids=lambda c: f"{c.edition}/{c.chapter}")
 def test_real_translations_align_their_code_cells(case: CorpusTranslation) -> None:
     require_corpus()
+    assert case.basis is not None
     en = parse_chapter(str(case.basis), case.basis.read_bytes())
     tr = parse_chapter(str(case.translation), case.translation.read_bytes())
     alignment = align_chapters(en, tr, case.basis_tabs, case.tabs)
@@ -112,6 +113,7 @@ def test_dropping_random_blocks_of_a_real_chapter_keeps_the_rest_aligned() -> No
     dropped = sorted(rng.sample(range(5, len(pieces) - 5), 4), reverse=True)
     for i in dropped:
         pieces.pop(i)
+    assert case.basis is not None
     en = parse_chapter("en.md", case.basis.read_bytes())
     tr = parse_chapter("tr.md", "\n\n".join(pieces))
     alignment = align_chapters(en, tr, case.basis_tabs, case.tabs)

@@ -407,7 +407,7 @@ def _d2lbooks_clean_if_branches() -> object:
     )
     source = (Path(found.stdout.strip()) / "notebook.py").read_text("utf-8")
     tree = ast.parse(source)
-    wanted = [
+    wanted: list[ast.stmt] = [
         n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("_clean_if_branches")
     ]
     namespace: dict[str, object] = {}

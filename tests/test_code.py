@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from toolkit.code import normalise_code, resolved_tabs, saved_code
+from toolkit.model import CodeCell
 from toolkit.parser import parse_chapter
 
 ENGLISH = '''class Benchmark:  #@save
@@ -64,7 +65,7 @@ def test_untagged_cell_belongs_to_the_editions_default_tab() -> None:
         b"```{.python .input}\nx = 1\n```\n\n```{.python .input}\n#@tab mxnet\nx = 1\n```\n\n"
         b"```{.python .input}\n#@tab all\nx = 2\n```\n",
     )
-    untagged, tagged, everything = (b for b in chapter.blocks if type(b).__name__ == "CodeCell")
+    untagged, tagged, everything = (b for b in chapter.blocks if isinstance(b, CodeCell))
     assert resolved_tabs(untagged, ("mxnet", "pytorch", "tensorflow")) == {"mxnet"}
     assert resolved_tabs(untagged, ("pytorch", "mxnet", "jax", "tensorflow")) == {"pytorch"}
     assert resolved_tabs(tagged, ("pytorch", "mxnet")) == {"mxnet"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -108,7 +109,7 @@ def test_staleness_reports_what_english_changed(corpus_result: RunResult) -> Non
     ]
 
 
-def mutate(case: CorpusTranslation, tmp_path: Path, change: callable[[str], str]) -> Path:  # type: ignore[valid-type]
+def mutate(case: CorpusTranslation, tmp_path: Path, change: Callable[[str], str]) -> Path:
     original = case.translation.read_text("utf-8")
     changed = change(original)
     assert changed != original, "the mutation did not apply"
@@ -127,7 +128,7 @@ def codes_for(case: CorpusTranslation, path: Path | None = None) -> Counter[str]
     return Counter(f.code for f in result.findings)
 
 
-def first_cell(pattern: str) -> callable[[str], str]:  # type: ignore[valid-type]
+def first_cell(pattern: str) -> Callable[[str], str]:
     def change(text: str) -> str:
         return re.sub(pattern, "", text, count=1, flags=re.S)
 
@@ -175,7 +176,7 @@ def test_rule_fires_on_a_mutated_real_chapter(
     edition: str,
     chapter: str,
     code: str,
-    change: callable[[str], str],  # type: ignore[valid-type]
+    change: Callable[[str], str],
 ) -> None:
     case = case_of(edition, chapter)
     before = codes_for(case)

@@ -59,7 +59,7 @@ def test_every_rule_has_a_case() -> None:
     covered = {
         line.split()[0]
         for _, _, _, _, expected in (c.values for c in CASES)
-        for line in expected.splitlines()
+        for line in str(expected).splitlines()
         if line
     }
     produced_by_corpus_tests = {

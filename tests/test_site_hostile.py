@@ -17,6 +17,7 @@ import threading
 from contextlib import suppress
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import build_site
@@ -108,10 +109,10 @@ def test_a_hostile_translation_builds_without_live_content(project: Path, tmp_pa
     assert result.returncode == 0, result.stderr[-3000:]
     page = (site / "tr" / CHAPTER.replace(".md", "") / "index.html").read_text("utf-8")
     assert "Gizli" in page and "kalın" in page and "Özellik listesi" in page  # the words stay
-    found = {
+    live = {
         str(path.relative_to(site)): live_content(path.read_text("utf-8")) for path in site.rglob("*.html")
     }
-    assert not {page: items for page, items in found.items() if items}
+    assert not {page: items for page, items in live.items() if items}
     # Material's search shows each entry's text as HTML: nothing in it may be live either. A tag
     # Python-Markdown does not read as HTML (`<img src=x onerror=alert("caption")>`, unquoted) is
     # the page's text, escaped, in the caption as in a paragraph
@@ -188,7 +189,11 @@ def test_the_hostile_page_runs_nothing_in_chromium(project: Path, tmp_path: Path
         with playwright_sync.sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
             page = browser.new_page()
-            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            def refuse(dialog: Any) -> None:
+                dialogs.append(dialog.message)
+                dialog.dismiss()
+
+            page.on("dialog", refuse)
             url = f"http://127.0.0.1:{server.server_address[1]}/id/{CHAPTER.replace('.md', '/')}"
             page.goto(url)
             page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")

@@ -123,7 +123,7 @@ def test_theme_templates_compiled_once_are_reused_by_the_next_builds_environment
             compiled.append(str(name))
             return compile_source(source, name, filename, **kw)  # type: ignore[call-overload]
 
-        env.compile = counting  # type: ignore[method-assign]
+        env.compile = counting  # type: ignore[method-assign, assignment]
         return env, compiled
 
     first, compiled = environment()

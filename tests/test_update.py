@@ -20,6 +20,7 @@ from conftest import ROOT
 
 from toolkit.checker import ChapterStore, project_jobs
 from toolkit.config import load_project
+from toolkit.model import Block, CodeCell
 from toolkit.parser import parse_chapter
 from toolkit.update import OldFile, plan_update, translated_blocks
 
@@ -76,12 +77,8 @@ def test_the_seed_chapter_is_carried_onto_todays_english(project: Path) -> None:
     after = target.read_text("utf-8")
     today = (project / "source_en" / "23d7a5ae" / CHAPTER).read_text("utf-8")
     # today's code cells, every one (with an explicit tab where ko's default tab is another)
-    today_cells = [
-        b.code for b in parse_chapter("t", today.encode()).blocks if type(b).__name__ == "CodeCell"
-    ]
-    after_cells = [
-        b.code for b in parse_chapter("t", after.encode()).blocks if type(b).__name__ == "CodeCell"
-    ]
+    today_cells = [b.code for b in parse_chapter("t", today.encode()).blocks if isinstance(b, CodeCell)]
+    after_cells = [b.code for b in parse_chapter("t", after.encode()).blocks if isinstance(b, CodeCell)]
     assert len(after_cells) == len(today_cells)
     # a paragraph whose English did not change keeps its translation byte for byte
     kept = [b.source for b in before.blocks if type(b).__name__ == "Paragraph" and b.source in after]
@@ -174,14 +171,16 @@ def test_the_patch_for_the_editions_repository_applies_with_git(tmp_path: Path) 
     project = make_seed_project(tmp_path / "project")
     add_edition(project, "xx", commit, url=str(repository))
     env_repos = {"TOOLKIT_REPO_DIR": str(tmp_path / "repos"), "D2L_SHARED": str(SHARED)}
-    run = lambda *args: subprocess.run(  # noqa: E731
-        [str(BIN / "toolkit"), *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env={**__import__("os").environ, **env_repos},
-    )
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(BIN / "toolkit"), *args],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**__import__("os").environ, **env_repos},
+        )
+
     assert run("sync", "--edition", "xx").returncode == 0
     chapter = project / "translations" / "xx" / "chapter_xx" / "test.md"
     chapter.write_text(chapter.read_text("utf-8").replace("Birinci", "İlk"), "utf-8")
@@ -287,7 +286,7 @@ def test_update_to_an_older_english_revision(project: Path) -> None:
     assert "Traceback" not in unknown.stderr
 
 
-def _block(text: str) -> object:
+def _block(text: str) -> Block:
     (block,) = [b for b in parse_chapter("t.md", text.encode("utf-8")).blocks if type(b).__name__ != "Blank"]
     return block
 
@@ -302,14 +301,14 @@ def test_carried_math_takes_englishs_structure() -> None:
     older = _block("If $X$ is discrete, $$H(X) = - \\sum_i p_i \\text{, where } p_i.$$\n")
     today = _block("If $X$ is discrete, $$H(X) = - \\sum_i p_i \\textrm{, where } p_i.$$\n")
     korean = "$X$가 이산형이면 $H(X) = - \\sum_i p_i \\text{, where } p_i.$달러입니다.\n"
-    assert _with_english_math(today, korean, older) == (  # type: ignore[arg-type]
+    assert _with_english_math(today, korean, older) == (
         "$X$가 이산형이면 $$H(X) = - \\sum_i p_i \\text{, where } p_i.$$달러입니다.\n"
     )
     english = _block("The vector $\\mathbf{x}_i$ is $\\frac{1}{2}$ long.\n")
     damaged = "벡터 $\\\\mathbf{x}_i$의 길이는 $\\frac{1}{2}$입니다.\n"
-    assert _with_english_math(english, damaged) == "벡터 $\\mathbf{x}_i$의 길이는 $\\frac{1}{2}$입니다.\n"  # type: ignore[arg-type]
+    assert _with_english_math(english, damaged) == "벡터 $\\mathbf{x}_i$의 길이는 $\\frac{1}{2}$입니다.\n"
     fine = "벡터 $\\mathbf{x}_{i}$의 길이\n"
-    assert _with_english_math(english, fine) == fine  # type: ignore[arg-type]
+    assert _with_english_math(english, fine) == fine
 
 
 def test_a_role_the_translation_left_open_is_closed_as_english_writes_it() -> None:
@@ -317,8 +316,8 @@ def test_a_role_the_translation_left_open_is_closed_as_english_writes_it() -> No
 
     english = _block("We discussed this in :numref:`sec_maximum_likelihood`, but see it here.\n")
     open_role = "Bunu :numref:`sec_maximum_likelihood içinde tartıştık.\n"
-    assert _closed_roles([english], open_role) == "Bunu :numref:`sec_maximum_likelihood` içinde tartıştık.\n"  # type: ignore[list-item]
+    assert _closed_roles([english], open_role) == "Bunu :numref:`sec_maximum_likelihood` içinde tartıştık.\n"
     closed = "Bunu :numref:`sec_maximum_likelihood` içinde tartıştık.\n"
-    assert _closed_roles([english], closed) == closed  # type: ignore[list-item]
+    assert _closed_roles([english], closed) == closed
     longer = "Bunu :numref:`sec_maximum_likelihood_x` içinde.\n"  # another label: never cut
-    assert _closed_roles([english], longer) == longer  # type: ignore[list-item]
+    assert _closed_roles([english], longer) == longer

@@ -109,23 +109,38 @@ class Lock:
         return next((r for r in self.revisions if r.id == revision_id), None)
 
 
-PROJECT_KEYS = {
-    "source",
-    "translations",
-    "shared",
-    "cache",
-    "cell_timeout",
-    "build",
-    "po",
-    "max_output_bytes",
-    "data_dir",
-    "downloads",
-    "ray",
+#: ``[tool.toolkit]`` in pyproject.toml: every key, with what it means (the guide's
+#: configuration reference is generated from this table)
+PROJECT_SETTINGS: dict[str, str] = {
+    "source": "English revisions, one directory each (default `source_en`)",
+    "translations": "the editions, one directory each (default `translations`)",
+    "shared": "the mirror of the book's repositories (default `../shared`; `$D2L_SHARED` overrides)",
+    "cache": "language judgements, check results and cell outputs by content hash (default `.toolkit-cache`)",
+    "build": "run-cells manifests and reports (default `build`)",
+    "po": "where `toolkit po export` writes (default `po`)",
+    "cell_timeout": "seconds a cell may run, >= 1 (default 600)",
+    "max_output_bytes": "stored output per cell, >= 1024 (default 1000000)",
+    "data_dir": "the dataset cache d2l reads as `../data` (default `~/.cache/d2l-i18n-toolkit/data`)",
+    "downloads": "whether kernels may download datasets (default true)",
+    "ray": "a Ray cluster address for run-cells (default: the local pool)",
 }
+PROJECT_KEYS = set(PROJECT_SETTINGS)
 PATH_KEYS = ("source", "translations", "shared", "cache", "build", "po")
 INSIDE_KEYS = ("source", "translations", "cache", "build", "po")
+#: ``translations/<edition>/edition.toml``: every key, required first
+EDITION_SETTINGS: dict[str, str] = {
+    "language": "its language's code: a table of toolkit/languages.toml for the site",
+    "name": "the name readers see",
+    "repository": "its repository, `owner/name`",
+    "commit": "the pinned commit read (7-40 hex digits)",
+    "basis": "the English revision of files without an `x_origin.md` (an id of source_en/LOCK.toml)",
+    "tabs": "its d2lbook `config.ini` tabs; the first is the default tab of untagged cells",
+    "url": "optional: where git fetches it (default GitHub's, from `repository`)",
+    "mirror": "optional: a directory holding the repository at `commit`, relative to `shared`",
+    "branch": "optional: the branch its 'edit this page' links open (default `master`)",
+}
 EDITION_KEYS = {"language", "name", "repository", "commit", "basis", "tabs"}
-EDITION_OPTIONAL_KEYS = {"url", "mirror", "branch"}
+EDITION_OPTIONAL_KEYS = set(EDITION_SETTINGS) - EDITION_KEYS
 REVISION_KEYS = {"id", "commit", "date", "tabs", "today", "repository", "url", "mirror"}
 FILE_KEYS = {"revision", "path", "corpus", "sha256"}
 

@@ -539,13 +539,14 @@ def update_chapter(
             old, basis_block, translated = carry
             text = _restructured(basis_block, block, translated, renames)
             where = f"{old.shown}:{translated.span.start}"
-            if words(basis_block.source) == words(block.source):
+            # the older English, in today's structure (image path, heading level, renamed
+            # references, math): x_origin.md and the translation differ from today's English
+            # in words only. Where English changed nothing but that structure, the block is
+            # exact (so a second update finds it exact too: idempotent)
+            origin = _restructured(basis_block, block, basis_block, renames)
+            if words(basis_block.source) == words(block.source) or words(origin) == words(block.source):
                 found.append(Placed("exact", line, text, block.source, where))
             else:
-                # the older English, in today's structure (image path, heading level, renamed
-                # references): x_origin.md and the translation differ in words only, as its
-                # English and today's do
-                origin = _restructured(basis_block, block, basis_block, renames)
                 found.append(Placed("fuzzy", line, text, origin, where))
         kind = _kind_key(block)
         moved = memory.exact(kind, block.source, edition)
