@@ -191,7 +191,7 @@ class _Live(HTMLParser):
 def live_in_page(lowered_markdown: str, title: str) -> str:
     """What a reader's browser would run in the page the site makes of ``lowered_markdown``
     (Python-Markdown with the site's extensions, then the sanitiser), or ""."""
-    import markdown  # type: ignore[import-untyped]
+    import markdown
 
     from toolkit.site.sanitise import sanitise_html
 

@@ -122,13 +122,15 @@ def test_images_errors_and_missing_outputs() -> None:
     lowered = lower_chapter(chapter, context_for(CELL, outputs=outputs)).markdown
     assert 'src="data:image/png;base64,iVBORw0KGgo="' in lowered
     assert "NameError: name 'x' is not defined" in lowered and "\x1b" not in lowered
-    assert '!!! note "Not executed"' in lowered and "code differs from English" in lowered
+    # a cell not executed shows its code alone: why is the maintainers' (the status page)
+    assert "Not executed" not in lowered and "code differs from English" not in lowered
 
 
-def test_a_page_without_stored_outputs_says_so() -> None:
+def test_a_page_without_stored_outputs_shows_the_code_alone() -> None:
     chapter = parse_chapter("page.md", CELL.encode())
     lowered = lower_chapter(chapter, context_for(CELL, outputs={})).markdown
-    assert "toolkit run-cells" in lowered
+    assert "toolkit run-cells" not in lowered and "!!! note" not in lowered
+    assert "```" in lowered  # the code is there
 
 
 @pytest.mark.parametrize(
@@ -344,3 +346,45 @@ def test_inline_math_is_written_as_arithmatex_reads_it() -> None:
     assert "ít nhất $d!$ các, $100\\%$ thời gian, $\\hat{\\theta}_n$ ve $\\textrm{vec}(w)$." in lowered
     assert "Kiếm $ mỗi lần bán $ và $ 5 dolar $." in lowered and lines == (3,)
     assert "Observe that $\\displaystyle V = \\sum_a x$ for all." in lowered  # display math: not trimmed
+
+
+def test_notebooks_are_made_as_d2lbook_makes_them() -> None:
+    """A notebook per framework the chapter names (the default tab wherever there is code):
+    `#@tab all` cells alone make no JAX or TensorFlow notebook, and d2lbook's set-up cell is
+    in none of them."""
+    import json
+
+    from toolkit.site.notebooks import chapter_notebook, notebook_frameworks
+
+    text = (
+        "```{.python .input}\n%load_ext d2lbook.tab\ntab.interact_select(['pytorch', 'mxnet'])\n```\n\n"
+        "# Title\n\n```{.python .input}\n#@tab all\nx = 1\n```\n\n"
+        "```{.python .input}\n#@tab mxnet\nfrom mxnet import np\n```\n\n"
+        "```{.python .input}\nimport torch\n```\n"
+    )
+    chapter = parse_chapter("t.md", text.encode("utf-8"))
+    tabs = ("pytorch", "mxnet", "jax", "tensorflow")
+    assert notebook_frameworks(chapter, tabs) == ["pytorch", "mxnet"]
+    only_shared = parse_chapter("t.md", b"# Title\n\n```{.python .input}\n#@tab all\nx = 1\n```\n")
+    assert notebook_frameworks(only_shared, tabs) == ["pytorch"]
+    notebook = json.loads(chapter_notebook(chapter, "pytorch", tabs, {}, "en"))
+    code = ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
+    assert code == ["x = 1", "import torch"]
+
+
+def test_a_findings_message_reads_on_the_status_page_as_written() -> None:
+    """Entities inside a Markdown code span show literally (`&#92;&#92;mathbf` on the page):
+    the message's code spans become <code> with its characters as entities, and nothing in
+    it is read as a table cell's end, emphasis, math or HTML."""
+    import markdown
+
+    from toolkit.site.book import table_text
+
+    message = "math does not typeset: `\\\\mathbf{x} | $a$` near post_sig_est**2 <b>x</b>"
+    cell = table_text(message)
+    html = markdown.markdown(f"| a |\n|---|\n| {cell} |\n", extensions=["tables"])
+    assert "<code>\\\\mathbf{x} | $a$</code>" in html.replace("&#92;", "\\").replace("&#124;", "|").replace(
+        "&#36;", "$"
+    )
+    assert "<em>" not in html and "<strong>" not in html and "<b>" not in html and html.count("<td>") == 1
+    assert "&amp;#92;" not in html

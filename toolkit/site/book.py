@@ -18,8 +18,10 @@ Invariants:
 
 from __future__ import annotations
 
+import html
 import json
 import posixpath
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -33,10 +35,11 @@ from toolkit.book.basis import chapter_files
 from toolkit.book.toc import book_toc
 from toolkit.cache import ResultCache, file_version
 from toolkit.checker import ChapterStore, RunResult, check_jobs, project_jobs
+from toolkit.code import is_tooling_cell
 from toolkit.config import ConfigError, Edition, Lock, ProjectConfig, load_editions, load_lock
 from toolkit.findings import Finding
 from toolkit.languages import published_languages
-from toolkit.model import Chapter
+from toolkit.model import Chapter, CodeCell, iter_blocks
 from toolkit.site.bibliography import Reference, load_bibliography
 from toolkit.site.lower import (
     EXECUTED_FRAMEWORKS,
@@ -74,6 +77,25 @@ TEMPLATES = jinja2.Environment(
     lstrip_blocks=True,
     undefined=jinja2.StrictUndefined,
 )
+
+
+def table_text(message: str) -> str:
+    r"""A finding's message as one Markdown table cell that renders as written: HTML-escaped,
+    its `code` spans as <code> (entities inside a Markdown code span would show literally:
+    `&#92;mathbf`), and every character Markdown, a table or MathJax would read (``\``, ``|``,
+    ``*``, ``_``, ``$``, ``[``) as an entity, so the message is text and nothing else."""
+    special = {"\\": "&#92;", "|": "&#124;", "*": "&#42;", "_": "&#95;", "$": "&#36;", "[": "&#91;", "`": "&#96;"}
+
+    def text(part: str) -> str:
+        return "".join(special.get(c, c) for c in html.escape(re.sub(r"\s+", " ", part), quote=False))
+
+    pieces = message.split("`")
+    if len(pieces) % 2 == 0:  # an unpaired backtick: no code spans at all
+        return text(message)
+    return "".join(text(p) if i % 2 == 0 else f"<code>{text(p)}</code>" for i, p in enumerate(pieces))
+
+
+TEMPLATES.filters["table_text"] = table_text
 
 
 @dataclass(frozen=True)
@@ -754,7 +776,7 @@ STATUS_SHORT = {"mxnet": "MX", "pytorch": "PT", "tensorflow": "TF", "jax": "JAX"
 STATUS_SYMBOLS = {
     "ok": "✓",
     "failed": "✗",
-    "timed out": "⏱",
+    "timed out": "◷",  # in the system fonts (⏱ is an emoji most lack: a box)
     "needs data": "⬇",
     "skipped": "–",
     "not run": "–",
@@ -797,7 +819,13 @@ def _status(
                 "stale": _places(found, STALE_CODES),
                 "untranslated": _places(found, UNTRANSLATED_CODES),
                 "executed": executed,
-                "has_code": any(status != "not run" for status in executed.values()),
+                # a chapter with code shows a symbol per framework, "–" until run-cells ran it:
+                # the reader's page shows the code alone, this column says it is not run yet
+                "has_code": any(status != "not run" for status in executed.values())
+                or any(
+                    isinstance(block, CodeCell) and block.executable and not is_tooling_cell(block.code)
+                    for block, _ in iter_blocks(entry.parsed.blocks)
+                ),
                 "devices": devices,
                 "findings": sorted(found, key=lambda f: (f.line, f.code)),
             }

@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from markdown_it import MarkdownIt
 
-from toolkit.code import ALL_TABS, resolved_tabs
+from toolkit.code import ALL_TABS, is_tooling_cell, resolved_tabs
 from toolkit.execute.programs import FRAMEWORKS
 from toolkit.model import (
     DEFINING_ROLES,
@@ -388,12 +388,13 @@ def _text_block(text: str, classes: str) -> str:
 
 
 def _outputs_markdown(result: CellOutputs | None, words: Words) -> str:
-    if result is None:
-        return f'!!! note "{words.not_executed}"\n\n{INDENT}{words.no_outputs}\n'
+    """What a reader sees under a cell: its outputs; a note where a dataset was missing (why
+    outputs they would expect are absent); nothing where the cell has not run (no stored
+    output, or not executed: a maintainer's business, on the status page), as on d2l.ai."""
+    if result is None or result.status == "not-executed":
+        return ""
     if result.status == "needs-data":
         return f'!!! note "{words.not_executed}"\n\n{INDENT}{words.needs_data}\n'
-    if result.status == "not-executed":
-        return f'!!! note "{words.not_executed}"\n\n{INDENT}{result.reason or words.no_outputs}\n'
     return "\n".join(part for part in (_output_markdown(o) for o in result.outputs) if part)
 
 
@@ -467,7 +468,12 @@ def _is_tab_marker(block: Block) -> bool:
 def _is_group_member(block: Block, tabs: tuple[str, ...]) -> bool:
     if isinstance(block, TabBlock):
         return True
-    return isinstance(block, CodeCell) and block.executable and ALL_TABS not in resolved_tabs(block, tabs)
+    return (
+        isinstance(block, CodeCell)
+        and block.executable
+        and not is_tooling_cell(block.code)
+        and ALL_TABS not in resolved_tabs(block, tabs)
+    )
 
 
 def _heading(
@@ -522,6 +528,8 @@ def _lower_block(blocks: tuple[Block, ...], index: int, context: PageContext, st
     if isinstance(block, Attributes):
         return ""  # consumed by the block it qualifies
     if isinstance(block, CodeCell):
+        if block.executable and is_tooling_cell(block.code):
+            return ""  # d2lbook's set-up cell drives its build: d2l.ai never shows it
         if block.executable:
             return _shared_cell(block, context)
         if block.language == "eval_rst":

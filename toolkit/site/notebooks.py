@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from toolkit.checks.unsafe import active_content
-from toolkit.code import ALL_TABS, resolved_tabs
+from toolkit.code import ALL_TABS, is_tooling_cell, resolved_tabs
 from toolkit.model import Blank, Block, Chapter, CodeCell, Other, TabBlock
 from toolkit.site.lower import CellOutputs
 from toolkit.site.sanitise import sanitise_html
@@ -40,13 +40,18 @@ def _inert_prose(block: Block) -> str:
 
 
 def notebook_frameworks(chapter: Chapter, tabs: tuple[str, ...]) -> list[str]:
-    """The frameworks the chapter has code for, in the edition's tab order."""
-    found: set[str] = set()
-    for block in chapter.blocks:
-        if isinstance(block, CodeCell) and block.executable:
-            cell_tabs = resolved_tabs(block, tabs)
-            found |= set(tabs) if ALL_TABS in cell_tabs else set(cell_tabs)
-    return [tab for tab in tabs if tab in found]
+    """The frameworks the chapter has code for, in the edition's tab order, as d2lbook makes
+    its notebooks: the default tab where the chapter has any code, another framework only
+    where a cell names it (``#@tab all`` cells alone make no JAX notebook of a chapter whose
+    framework code is PyTorch's). d2lbook's set-up cell is no code of the chapter's."""
+    cells = [
+        block
+        for block in chapter.blocks
+        if isinstance(block, CodeCell) and block.executable and not is_tooling_cell(block.code)
+    ]
+    named = {tab for cell in cells for tab in (cell.tabs or ()) if tab != ALL_TABS}
+    found = {tabs[0]} if cells and tabs else set()
+    return [tab for tab in tabs if tab in found or tab in named]
 
 
 def chapter_notebook(
@@ -68,6 +73,8 @@ def chapter_notebook(
         prose.clear()
 
     for block in chapter.blocks:
+        if isinstance(block, CodeCell) and block.executable and is_tooling_cell(block.code):
+            continue  # d2lbook's set-up cell: d2lbook drops it from every notebook
         if isinstance(block, CodeCell) and block.executable:
             cell_tabs = resolved_tabs(block, tabs)
             if ALL_TABS not in cell_tabs and framework not in cell_tabs:

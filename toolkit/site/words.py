@@ -27,7 +27,6 @@ class Words:
     equation: str
     not_executed: str
     needs_data: str
-    no_outputs: str
     no_environment: str
     fallback: str
     stale: str
