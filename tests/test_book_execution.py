@@ -418,7 +418,7 @@ def _d2lbooks_clean_if_branches() -> object:
 def test_tab_branches_are_resolved_as_d2lbooks_own_build_does() -> None:
     """Every cell of today's English with `if tab.selected(...)`, in every framework: the
     program runs what d2lbook's `_clean_if_branches` makes of it (what d2l.ai runs)."""
-    from toolkit.execute.programs import select_branches
+    from toolkit.code import select_branches
 
     clean = _d2lbooks_clean_if_branches()
     compared = 0

@@ -58,8 +58,10 @@ def context_for(
         }
     # the book says which links lead nowhere on the site; here, the one the fixture uses
     dead = frozenset({"https732293614"})
+    # a chapter of the fixtures has code for every framework of TABS (as the book's chapters
+    # name them); test_shared_outputs_show_only_the_chapters_frameworks says what else happens
     return PageContext(
-        PAGE, "3.2", TABS, words_for(language), labels, outputs, "en/bibliography.md", dead_links=dead
+        PAGE, "3.2", TABS, words_for(language), labels, outputs, "en/bibliography.md", dead_links=dead, frameworks=TABS
     )
 
 
@@ -202,7 +204,7 @@ def test_a_framework_without_an_environment_says_why_it_was_not_run() -> None:
     context = context_for(text)
     paddle_context = replace(context, tabs=("pytorch", "paddle"), words=words_for("tr"), outputs={})
     lowered = lower_chapter(chapter, paddle_context).markdown
-    assert '=== "PaddlePaddle"' in lowered and "run-cells için PaddlePaddle ortamı yok" in lowered
+    assert '===! "PaddlePaddle"' in lowered and "run-cells için PaddlePaddle ortamı yok" in lowered
 
 
 def test_citations_are_author_year_links_to_the_full_reference(tmp_path: Path) -> None:
@@ -388,3 +390,22 @@ def test_a_findings_message_reads_on_the_status_page_as_written() -> None:
     )
     assert "<em>" not in html and "<strong>" not in html and "<b>" not in html and html.count("<td>") == 1
     assert "&amp;#92;" not in html
+
+
+def test_shared_outputs_show_only_the_chapters_frameworks_and_never_merge_with_the_next_tabs() -> None:
+    """13.1 on d2l.ai: a shared cell's outputs per framework (only those the chapter has code
+    for: no JAX tab in a chapter without JAX code), then the chapter's framework cells, are two
+    tab sets; written one after the other they must not merge into one bar of 7 tabs."""
+    text = (
+        "# T\n\n```{.python .input}\n#@tab all\nprint(2)\n```\n\n"
+        "```{.python .input}\n#@tab mxnet\nx = 1\n```\n\n```{.python .input}\n#@tab pytorch\nx = 1\n```\n"
+    )
+    chapter = parse_chapter("page.md", text.encode())
+    outputs = {
+        (3, fw): CellOutputs("ok", ({"output_type": "stream", "name": "stdout", "text": f"{fw}\n"},))
+        for fw in EXECUTED_FRAMEWORKS
+    }
+    context = replace(context_for(text, outputs=outputs), tabs=("pytorch", "mxnet", "jax", "tensorflow"), frameworks=())
+    lowered = lower_chapter(chapter, context).markdown
+    sets = [line for line in lowered.splitlines() if line.startswith("===")]
+    assert sets == ['===! "PyTorch"', '=== "MXNet"', '===! "PyTorch"', '=== "MXNet"']

@@ -221,7 +221,9 @@ def test_the_site_publishes_an_updated_edition_with_a_note_under_each_fuzzy_bloc
     assert len(notes) == changed == page.count('class="d2l-fuzzy"')
     # each leads to today's English section, by the page's URL (not a .md path)
     assert set(notes) == {"../../../en/chapter_computational-performance/hybridize/#sec_hybridize"}
-    assert "JAX" in page  # today's English has JAX cells; tr's v0.17 text had none
+    # tabs in today's English order (tr's edition.toml moved from mxnet-first to pytorch-first)
+    first_label = re.search(r'class="tabbed-labels"><label for="[^"]+">([^<]+)</label>', page)
+    assert first_label is not None and first_label.group(1) == "PyTorch", page[:200]
 
 
 def test_a_block_english_removed_is_kept_as_an_obsolete_po_entry(project: Path) -> None:

@@ -25,7 +25,7 @@ import tokenize
 import warnings
 from functools import lru_cache
 
-from toolkit.model import CodeCell
+from toolkit.model import Chapter, CodeCell, iter_blocks
 
 ALL_TABS = "all"
 _MAGIC_PREFIXES = ("!", "%")
@@ -40,6 +40,56 @@ def is_tooling_cell(code: str) -> bool:
     """d2lbook's own set-up cell (``%load_ext d2lbook.tab`` / ``tab.interact_select(...)``):
     it drives the book's build, is not the book's code and is not shown to readers."""
     return "%load_ext d2lbook" in code
+
+
+BRANCH_MARK = "tab.selected"
+
+
+def select_branches(code: str, framework: str) -> str:
+    """The cell as d2lbook's build runs it in ``framework``'s notebook: each ``if
+    tab.selected(...)`` line is dropped and its block kept, dedented by four spaces, when it
+    names the framework, else dropped whole.
+
+    This is d2lbook 1.0.3's ``notebook._clean_if_branches``, line for line (its module imports
+    notedown and nbconvert, which the kernels do not need; a test compares the two on every
+    cell of the book). It is not Python's ``if``: a branch ends at the first line indented no
+    deeper than its ``if``, and a branch inside a kept one starts anew, so the book's
+    ``if tab.selected('tensorflow'): self.training = None`` under ``__init__`` lands in
+    ``__init__`` (oo-design.md), as on d2l.ai.
+    """
+    lines = code.split("\n")
+    if not any(BRANCH_MARK in line for line in lines):
+        return code
+    mode, indent = 0, 0  # mode 1: in a selected branch, 2: in another framework's branch
+    kept = []
+    for line in lines:
+        leading = len(line) - len(line.lstrip())
+        if "if" in line and BRANCH_MARK in line:
+            mode = 1 if (f'"{framework}"' in line or f"'{framework}'" in line) else 2
+            indent = leading
+            continue
+        if mode != 0 and line.strip() != "" and leading <= indent:
+            mode = 0
+        if mode == 0:
+            kept.append(line)
+        if mode == 1:
+            kept.append(line[4:])
+    return "\n".join(kept)
+
+
+def chapter_frameworks(chapter: Chapter, tabs: tuple[str, ...]) -> tuple[str, ...]:
+    """The frameworks a chapter has code for, in ``tabs``' order, as d2lbook makes a page or
+    notebook per framework: the default tab wherever there is code, another framework only
+    where a cell names it (``#@tab all`` cells alone are no JAX code). d2lbook's set-up
+    cell counts for none."""
+    cells = [
+        block
+        for block, _ in iter_blocks(chapter.blocks)
+        if isinstance(block, CodeCell) and block.executable and not is_tooling_cell(block.code)
+    ]
+    named = {tab for cell in cells for tab in (cell.tabs or ()) if tab != ALL_TABS}
+    found = {tabs[0]} if cells and tabs else set()
+    return tuple(tab for tab in tabs if tab in found or tab in named)
 
 
 def is_cell_magic(code: str) -> bool:

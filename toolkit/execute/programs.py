@@ -25,7 +25,7 @@ import json
 from dataclasses import dataclass
 
 from toolkit.align import align_chapters
-from toolkit.code import ALL_TABS, is_tooling_cell, normalise_code, resolved_tabs
+from toolkit.code import ALL_TABS, is_tooling_cell, normalise_code, resolved_tabs, select_branches
 from toolkit.execute.library import Library
 from toolkit.model import Chapter, CodeCell, HtmlBlock, iter_blocks
 
@@ -35,41 +35,6 @@ FRAMEWORKS = ("mxnet", "pytorch", "tensorflow", "jax")
 def setup_code(framework: str) -> str:
     """What runs before a program's cells, unseen: d2lbook's tab selection for the framework."""
     return f"%load_ext d2lbook.tab\ntab.select_tab({framework!r})"
-
-
-BRANCH_MARK = "tab.selected"
-
-
-def select_branches(code: str, framework: str) -> str:
-    """The cell as d2lbook's build runs it in ``framework``'s notebook: each ``if
-    tab.selected(...)`` line is dropped and its block kept, dedented by four spaces, when it
-    names the framework, else dropped whole.
-
-    This is d2lbook 1.0.3's ``notebook._clean_if_branches``, line for line (its module imports
-    notedown and nbconvert, which the kernels do not need; a test compares the two on every
-    cell of the book). It is not Python's ``if``: a branch ends at the first line indented no
-    deeper than its ``if``, and a branch inside a kept one starts anew, so the book's
-    ``if tab.selected('tensorflow'): self.training = None`` under ``__init__`` lands in
-    ``__init__`` (oo-design.md), as on d2l.ai.
-    """
-    lines = code.split("\n")
-    if not any(BRANCH_MARK in line for line in lines):
-        return code
-    mode, indent = 0, 0  # mode 1: in a selected branch, 2: in another framework's branch
-    kept = []
-    for line in lines:
-        leading = len(line) - len(line.lstrip())
-        if "if" in line and BRANCH_MARK in line:
-            mode = 1 if (f'"{framework}"' in line or f"'{framework}'" in line) else 2
-            indent = leading
-            continue
-        if mode != 0 and line.strip() != "" and leading <= indent:
-            mode = 0
-        if mode == 0:
-            kept.append(line)
-        if mode == 1:
-            kept.append(line[4:])
-    return "\n".join(kept)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from markdown_it import MarkdownIt
 from markdown_it.rules_block import StateBlock
 
+from toolkit.parser.attributes import parse_attribute_line
+
 
 def _is_caption(line: str) -> bool:
     if len(line) < 2 or line[0] != ":" or line[1] in " :`":
@@ -28,9 +30,12 @@ def caption_rule(state: StateBlock, start: int, end: int, silent: bool) -> bool:
     if not _is_caption(line):
         return False
     # a caption is a line of its own (the rule never interrupts a paragraph, so only the
-    # line after it needs looking at)
+    # line after it needs looking at): a blank line, or its attribute line (d2l-en's
+    # ":Dataset vs. computer memory" then ":label:`tab_intro_decade`")
     if start + 1 < end and not state.isEmpty(start + 1):
-        return False
+        following = state.src[state.bMarks[start + 1] + state.tShift[start + 1] : state.eMarks[start + 1]]
+        if parse_attribute_line(following) is None:
+            return False
     if silent:
         return True
     token = state.push("d2l_caption_open", "p", 1)

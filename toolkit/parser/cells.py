@@ -55,8 +55,11 @@ def parse_header(line: str) -> tuple[str, ...] | None:
 
 
 def read_cell(info: str, content: str) -> CellInfo:
+    """A fence's cell. Its tab header is its first line that is not blank (d2l-en writes a
+    blank line before ``%%tab pytorch, tensorflow, jax``, and d2lbook finds it there)."""
     language, executable, attributes = parse_info(info)
-    first, _, rest = content.partition("\n")
+    blank = len(content) - len(content.lstrip("\n"))
+    first, _, rest = content[blank:].partition("\n")
     tabs = parse_header(first) if executable else None
     header = first if tabs is not None else None
     code = rest if tabs is not None else content

@@ -767,6 +767,8 @@ def _landing(
         revisions={r.id: r for r in lock.revisions},
         chapters=[(page.title, _relative(path, page.path), page.fallback) for page in chapters],
         status=_relative(path, f"{language}/status.md"),
+        # the frameworks the language's book has code in, in its tab order (v0.17: no JAX)
+        frameworks=", ".join(TAB_TITLES.get(t, t) for t in (edition.tabs if edition is not None else lock.today.tabs)),
     )
     return SitePage(path, language, "landing", words.landing_title, markdown)
 

@@ -29,7 +29,14 @@ from typing import Any, Literal
 
 from markdown_it import MarkdownIt
 
-from toolkit.code import ALL_TABS, is_tooling_cell, resolved_tabs
+from toolkit.code import (
+    ALL_TABS,
+    BRANCH_MARK,
+    chapter_frameworks,
+    is_tooling_cell,
+    resolved_tabs,
+    select_branches,
+)
 from toolkit.execute.programs import FRAMEWORKS
 from toolkit.model import (
     DEFINING_ROLES,
@@ -112,6 +119,8 @@ class PageContext:
     fuzzy: frozenset[int] = frozenset()
     english: Mapping[str, Target] = field(default_factory=dict)  # English's labels: where the notes lead
     english_page: str = ""  # today's English page of this chapter ("en/chapter_x/y.md"), when known
+    # the frameworks the chapter has code for (``chapter_frameworks``; set by lower_chapter)
+    frameworks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,9 +145,13 @@ class _State:
 
 
 def _attached_roles(blocks: tuple[Block, ...], index: int) -> tuple[Role, ...]:
-    """Roles of the attribute lines right after ``blocks[index]`` (``:width:``, ``:label:``)."""
+    """Roles of the attribute lines after ``blocks[index]`` (``:width:``, ``:label:``), also
+    after a blank line: d2lbook reads ``# Title``, a blank line, ``:label:`sec_x``` as the
+    heading's label (d2l-en's attention-pooling.md:3, lstm.md:204)."""
     roles: list[Role] = []
     for following in blocks[index + 1 :]:
+        if isinstance(following, Blank):
+            continue
         if not isinstance(following, Attributes):
             break
         roles.extend(following.roles)
@@ -405,11 +418,14 @@ def _indent(text: str) -> str:
 # ---------------------------------------------------------------- blocks
 
 
-def _cell_code(cell: CodeCell) -> str:
+def _cell_code(cell: CodeCell, framework: str = "") -> str:
+    """The cell's code as a reader of ``framework`` sees it: its ``if tab.selected(...)``
+    branches resolved as d2lbook writes that framework's page (all of it without one)."""
+    code = select_branches(cell.code, framework) if framework else cell.code
     fence = "```"
-    while fence in cell.code:
+    while fence in code:
         fence += "`"
-    return f"{fence} python\n{cell.code.rstrip()}\n{fence}\n"
+    return f"{fence} python\n{code.strip(chr(10)).rstrip()}\n{fence}\n"
 
 
 def _cell_with_outputs(cell: CodeCell, framework: str, context: PageContext) -> str:
@@ -417,24 +433,32 @@ def _cell_with_outputs(cell: CodeCell, framework: str, context: PageContext) -> 
     if framework not in EXECUTED_FRAMEWORKS:
         reason = context.words.no_environment.format(framework=TAB_TITLES.get(framework, framework))
         outputs = f'!!! note "{context.words.not_executed}"\n\n{INDENT}{reason}\n'
-    return _cell_code(cell) + ("\n" + outputs if outputs else "")
+    return _cell_code(cell, framework) + ("\n" + outputs if outputs else "")
 
 
 def _shared_cell(cell: CodeCell, context: PageContext) -> str:
     """A ``#@tab all`` cell: the code once; the outputs once when every framework printed the
     same, else one linked tab per framework."""
-    frameworks = [t for t in context.tabs if t in EXECUTED_FRAMEWORKS]
+    frameworks = [t for t in (context.frameworks or context.tabs) if t in EXECUTED_FRAMEWORKS]
+    if BRANCH_MARK in cell.code:  # per-framework code (d2lbook's tab.selected): a tab each
+        return _tab_set({fw: _cell_with_outputs(cell, fw, context) for fw in frameworks})
     results = {fw: context.outputs.get((cell.span.start, fw)) for fw in frameworks}
     rendered = {fw: _outputs_markdown(r, context.words) for fw, r in results.items()}
     distinct = set(rendered.values())
     if len(distinct) <= 1:
         outputs = next(iter(distinct), "")
         return _cell_code(cell) + ("\n" + outputs if outputs else "")
-    tabs = "\n".join(
-        f'=== "{TAB_TITLES.get(fw, fw)}"\n\n{_indent(text) if text else INDENT + "&nbsp;"}\n'
-        for fw, text in rendered.items()
+    return _cell_code(cell) + "\n" + _tab_set({fw: text or "&nbsp;" for fw, text in rendered.items()})
+
+
+def _tab_set(panes: Mapping[str, str]) -> str:
+    """Linked content tabs, one per framework, as a set of their own: ``===!`` starts a new
+    set, so two sets one after the other (a shared cell's outputs, then a framework group)
+    never merge into one bar with every framework twice."""
+    return "\n".join(
+        f'==={"!" if index == 0 else ""} "{TAB_TITLES.get(fw, fw)}"\n\n' + _indent(text.rstrip("\n") + "\n")
+        for index, (fw, text) in enumerate(panes.items())
     )
-    return _cell_code(cell) + "\n" + tabs
 
 
 def _framework_group(items: list[Block], context: PageContext, state: _State, section: str = "") -> str:
@@ -455,9 +479,7 @@ def _framework_group(items: list[Block], context: PageContext, state: _State, se
             for tab in item.tabs:
                 per_tab.setdefault(tab, []).append(body + "\n")
     order = [t for t in context.tabs if t in per_tab] + [t for t in per_tab if t not in context.tabs]
-    return "\n".join(
-        f'=== "{TAB_TITLES.get(tab, tab)}"\n\n' + _indent("\n".join(per_tab[tab])) for tab in order
-    )
+    return _tab_set({tab: "\n".join(per_tab[tab]) for tab in order})
 
 
 def _is_tab_marker(block: Block) -> bool:
@@ -754,6 +776,8 @@ def _fuzzy_note(section: str, context: PageContext) -> str:
 
 def lower_chapter(chapter: Chapter, context: PageContext) -> LoweredPage:
     """The chapter as Material markdown, with what the build should report about it."""
+    if not context.frameworks:
+        context = dataclasses.replace(context, frameworks=chapter_frameworks(chapter, context.tabs))
     state = _State()
     targets = number_chapter(chapter, context.page, context.number)
     by_label_number = {t.anchor: t.number for t in targets.values()}

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from toolkit.checks.unsafe import active_content
-from toolkit.code import ALL_TABS, is_tooling_cell, resolved_tabs
+from toolkit.code import ALL_TABS, chapter_frameworks, is_tooling_cell, resolved_tabs, select_branches
 from toolkit.model import Blank, Block, Chapter, CodeCell, Other, TabBlock
 from toolkit.site.lower import CellOutputs
 from toolkit.site.sanitise import sanitise_html
@@ -44,14 +44,7 @@ def notebook_frameworks(chapter: Chapter, tabs: tuple[str, ...]) -> list[str]:
     its notebooks: the default tab where the chapter has any code, another framework only
     where a cell names it (``#@tab all`` cells alone make no JAX notebook of a chapter whose
     framework code is PyTorch's). d2lbook's set-up cell is no code of the chapter's."""
-    cells = [
-        block
-        for block in chapter.blocks
-        if isinstance(block, CodeCell) and block.executable and not is_tooling_cell(block.code)
-    ]
-    named = {tab for cell in cells for tab in (cell.tabs or ()) if tab != ALL_TABS}
-    found = {tabs[0]} if cells and tabs else set()
-    return [tab for tab in tabs if tab in found or tab in named]
+    return list(chapter_frameworks(chapter, tabs))
 
 
 def chapter_notebook(
@@ -86,7 +79,8 @@ def chapter_notebook(
                 if stored and stored.status != "not-executed"
                 else []
             )
-            cells.append(nbformat.v4.new_code_cell(block.code.rstrip("\n"), outputs=results))  # type: ignore[no-untyped-call]
+            code = select_branches(block.code, framework).strip("\n")  # d2lbook's per-framework code
+            cells.append(nbformat.v4.new_code_cell(code, outputs=results))  # type: ignore[no-untyped-call]
         elif isinstance(block, TabBlock):
             if framework in block.tabs:
                 prose.extend(

@@ -43,7 +43,7 @@ class Words:
     bibliography_title: str
     bibliography_missing: str
     landing_title: str
-    landing_intro: str
+    landing_intro: str  # "{frameworks}": the frameworks the language's book has code in
     editions_title: str
     chapters_title: str
     executed_on: str
