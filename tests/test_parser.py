@@ -34,3 +34,18 @@ def test_parser_fixture(
     path: Path, line: int, title: str, given: str, expected: str, fixture_regen: FixtureRegen
 ) -> None:
     fixture_regen.check(path, line, expected, dump(given))
+
+
+def test_a_lone_carriage_return_shifts_no_line_and_is_reported() -> None:
+    """``\\rightarrow`` through a tool that reads ``\\r`` as an escape leaves CR + "ightarrow":
+    markdown-it would read the CR as a line break and every later finding would point one
+    line too high; it is damage (X006), on its own line, and the text keeps it byte for byte."""
+    from toolkit.parser.source import encode_source
+
+    data = b"# T\n\nMaps $a \rightarrow b$ here.\n\n$$x$$\n:eqlabel:`eq_x`\n\nLast.\n"
+    chapter = parse_chapter("t.md", data)
+    assert [b.span.start for b in chapter.blocks if type(b).__name__ != "Blank"] == [1, 3, 5, 6, 8]
+    assert [(d.code, d.line) for d in chapter.diagnostics] == [("X006", 3)]
+    assert encode_source("".join(b.source for b in chapter.blocks)) == data
+    paragraph = chapter.blocks[2]
+    assert "\r" in paragraph.source and paragraph.inline.math == ("a \rightarrow b",)  # type: ignore[union-attr]

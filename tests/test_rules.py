@@ -1,7 +1,8 @@
 """Rules on small cases stored as data (tests/fixtures/checks/*.md).
 
 Each case: English, a ``==== translation [tabs=…] [en-tabs=…] [lang=…] ====`` line, the
-translation; expected: one ``CODE line`` per finding, sorted. Every rule code appears in at
+translation; expected: one ``CODE line message`` per finding, sorted (the message is what a
+maintainer acts on, so it is compared too). Every rule code appears in at
 least one case (``test_every_rule_has_a_case``).
 """
 
@@ -45,7 +46,7 @@ def run_case(given: str) -> str:
         book_labels=frozenset(defined_labels(en)),
         detector=DETECTOR,
     )
-    return "\n".join(f"{f.code} {f.line}" for f in run_rules(context))
+    return "\n".join(f"{f.code} {f.line} {' '.join(f.message.split())}" for f in run_rules(context))
 
 
 @pytest.mark.parametrize(("path", "line", "title", "given", "expected"), CASES)

@@ -6,10 +6,10 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from toolkit.checks import CheckContext, Finding, rule
+from toolkit.checks import GROUP_OVER, CheckContext, Finding, rule
 from toolkit.checks.markup import ESCAPES, LOST_ESCAPE
 from toolkit.checks.pairs import anchor_line, both, missing, only_en, prose_pairs
-from toolkit.model import Equation, Figure, Heading, block_inline, iter_blocks
+from toolkit.model import Block, Equation, Figure, Heading, block_inline, iter_blocks
 
 
 def spaceless_tex(text: str) -> str:
@@ -53,6 +53,8 @@ def equation_changed(context: CheckContext) -> Iterable[Finding]:
     a translator translates) are not differences.
     """
     for en_unit, en, tr_unit, tr in both(context.alignment, Equation):
+        if tex_problem(tr.tex, control=False) and not tex_problem(en.tex, control=False):
+            continue  # E005 names the cause (a doubled backslash, a lost brace): one finding
         if tex_shape(en.tex) != tex_shape(tr.tex):
             yield context.finding(
                 "E001",
@@ -100,10 +102,12 @@ def inline_math_changed(context: CheckContext) -> Iterable[Finding]:
     translation writes the number as text (``16Gb/s`` for ``$16$ Gb/s``).
     """
     for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
+        # a formula a tool damaged (a doubled backslash) is E005's: one cause, one finding
+        damaged = {math_key(repaired_tex(m)) for m in tr.math if tex_problem(m, control=False)}
         lost = [
             m
             for m in missing(tuple(math_key(m) for m in en.math), tuple(math_key(m) for m in tr.math))
-            if not (m.replace(".", "", 1).isdigit() and _written_as_text(m, tr.plain_text))
+            if not (m.replace(".", "", 1).isdigit() and _written_as_text(m, tr.plain_text)) and m not in damaged
         ]
         if lost:
             yield context.finding(
@@ -189,18 +193,46 @@ def math_does_not_typeset(context: CheckContext) -> Iterable[Finding]:
     their braces, so this is the rule that sees it (ko-partrita adam.md:157, a brace a machine
     translation added; batch-norm.md, doubled backslashes). A ``\\beta`` a tool turned into a
     backspace is ``X006``'s. Math English writes the same way itself is not reported.
+
+    One cause, one finding: where a tool doubled the backslashes of more than three formulas
+    of a file, that is one finding for the file, each formula an item (ko-partrita: 33 files,
+    every formula). A formula's finding points at the line the formula starts on.
     """
     english = {spaceless_tex(m) for block, _ in iter_blocks(context.en.blocks) for m in all_math(block)}
+    doubled: list[tuple[int, str]] = []
+    others: list[tuple[int, str]] = []
     for block, _ in iter_blocks(context.tr.blocks):
         for math in all_math(block):
             problem = tex_problem(math, control=False)
             if problem and spaceless_tex(math) not in english:
-                yield context.finding(
-                    "E005",
-                    block.span.start,
-                    f"math does not typeset ({problem}): `{math.strip()[:60]}`",
-                    hint="compare the formula with English's and restore it",
-                )
+                line = _math_line(block, math)
+                text = f"math does not typeset ({problem}): `{math.strip()[:60]}`"
+                (doubled if problem.startswith("a doubled backslash") else others).append((line, text))
+    if len(doubled) > GROUP_OVER:
+        lines = sorted({line for line, _ in doubled})
+        shown = ", ".join(map(str, lines[:5])) + (", …" if len(lines) > 5 else "")
+        yield context.finding(
+            "E005",
+            doubled[0][0],
+            f"{len(doubled)} formulas with doubled backslashes (`\\\\mathbf` for `\\mathbf`: a tool doubled "
+            f"every command's backslash in this file; lines {shown})",
+            hint="restore single backslashes in the file's formulas (the site shows English's formulas meanwhile)",
+            items=tuple(f"line {line}: {text}" for line, text in doubled),
+        )
+    else:
+        others.extend(doubled)
+    for line, text in sorted(others):
+        yield context.finding("E005", line, text, hint="compare the formula with English's and restore it")
+
+
+def _math_line(block: Block, math: str) -> int:
+    """The line of ``block`` the formula starts on (its first line when it is not found)."""
+    if isinstance(block, Equation):
+        return block.span.start
+    at = block.source.find(math)
+    if at < 0:
+        at = block.source.find(math.strip())
+    return block.span.start + block.source.count("\n", 0, at) if at >= 0 else block.span.start
 
 
 def all_math(block: object) -> list[str]:
@@ -208,7 +240,8 @@ def all_math(block: object) -> list[str]:
     if isinstance(block, Equation):
         return [block.tex]
     facts = block_inline(block)  # type: ignore[arg-type]
-    return [*facts.math, *facts.display_math] if facts is not None else []
+    # the inline facts list a paragraph's $$…$$ among its math as well: each formula once
+    return list(dict.fromkeys([*facts.math, *facts.display_math])) if facts is not None else []
 
 
 # "$" that a machine translation turned into the word for dollar, glued to the formula

@@ -6,9 +6,12 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from toolkit.model import Chapter, block_roles, iter_blocks
@@ -40,6 +43,7 @@ def make_parser() -> MarkdownIt:
     # Keep escaped characters (text_special) apart from text, so "\\*" is not taken for a
     # delimiter that failed to match.
     md.core.ruler.disable("text_join")
+    md.core.ruler.after("inline", "d2l_restore_cr", restore_rule)
     # markdown-it refuses javascript:, vbscript:, file: and data: links and leaves them as text,
     # but Python-Markdown (the site) renders them as links: the model must see what the site
     # will render, so the checks can report them (U001) and the sanitiser strips them.
@@ -60,10 +64,32 @@ def parse_chapter(path: str, data: bytes | str) -> Chapter:
         text, diagnostics = data, ()
     body = text[1:] if text.startswith(BOM) else text
     lines = split_lines(text)
-    tokens = make_parser().parse(body)
+    # markdown-it reads a lone \r as a line break: it stands in as a private-use character
+    # while markdown-it reads the text, and is \r again in every token's text after
+    lone = LONE_CR.search(body) is not None and STAND_IN not in body
+    tokens = make_parser().parse(LONE_CR.sub(STAND_IN, body) if lone else body)
     blocks, build_diagnostics = build_blocks(path, lines, tokens)
     chapter = Chapter(path, text, blocks, (*diagnostics, *build_diagnostics))
     return Chapter(path, text, blocks, chapter.diagnostics, tuple(_labels(chapter)))
+
+
+LONE_CR = re.compile(r"\r(?!\n)")
+STAND_IN = "\ue00d"
+
+
+def _restore_carriage_returns(tokens: list[Token]) -> None:
+    for token in tokens:
+        token.content = token.content.replace(STAND_IN, "\r")
+        token.info = token.info.replace(STAND_IN, "\r")
+        if token.children:
+            _restore_carriage_returns(token.children)
+
+
+def restore_rule(state: StateCore) -> None:
+    """Right after block and inline parsing, before the dialect's core rules read the tokens:
+    each stand-in is the carriage return it was again."""
+    if STAND_IN in state.src:
+        _restore_carriage_returns(state.tokens)
 
 
 def _labels(chapter: Chapter) -> list[tuple[str, int]]:

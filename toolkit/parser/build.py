@@ -60,8 +60,11 @@ CONTAINER_OPENERS = {
 
 
 def split_lines(text: str) -> list[str]:
-    """Lines with their endings, split where markdown-it splits (\\r\\n, \\r, \\n)."""
-    return re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", text)
+    """Lines with their endings (\\r\\n or \\n). A carriage return alone is no line break
+    here, nor for markdown-it (``parse_chapter`` hides it from its normaliser): it is damage
+    (``\\rightarrow`` read by a tool as CR + "ightarrow", X006), and reading it as a line
+    break would shift the line of everything after it."""
+    return re.findall(r"[^\n]*\n|[^\n]+$", text)
 
 
 class _Builder:

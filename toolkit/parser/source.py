@@ -38,7 +38,12 @@ def decode_source(data: bytes) -> DecodedSource:
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         diagnostics.append(Diagnostic("X003", "NUL byte: this looks like a binary file, not markdown", line))
-    controls = [i for i, ch in enumerate(text) if ch < " " and ch not in "\t\n\r"]
+    # a carriage return is a line ending only before \n: alone it is damage (\rightarrow)
+    controls = [
+        i
+        for i, ch in enumerate(text)
+        if ch < " " and ch not in "\t\n" and not (ch == "\r" and text[i + 1 : i + 2] == "\n")
+    ]
     if controls and b"\x00" not in data:
         line = text[: controls[0]].count("\n") + 1
         diagnostics.append(
