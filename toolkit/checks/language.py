@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from toolkit.checks import CheckContext, Finding, rule
 from toolkit.checks.pairs import prose_pairs
-from toolkit.model import Figure, Table
+from toolkit.model import Figure, Heading, Table
 
 MIN_LETTERS = 25
 
@@ -21,7 +21,10 @@ def paragraph_untranslated(context: CheckContext) -> Iterable[Finding]:
 
     Decided on the text with code, math and URLs removed: identical to the English block, or
     detected as English by langdetect (seeded, choosing only between English and the
-    edition's language). Short texts are left to P003.
+    edition's language). Short texts are left to P003. A heading the translator changed is
+    being translated, even where it keeps English terms ("Recurrent Neural Networks dengan
+    Hidden States", "Jaringan Feed-Forward Positionwise"): language detection on a few words is
+    no evidence, so a heading is untranslated only when it is English's word for word.
     """
     if context.language == "en":
         return
@@ -33,6 +36,8 @@ def paragraph_untranslated(context: CheckContext) -> Iterable[Finding]:
             continue
         if text == en.plain_text:
             yield context.finding("P001", tr_unit, "block is identical to English: not translated")
+        elif isinstance(tr_unit.block, Heading):
+            continue
         elif context.detector is not None and context.detector.judge(text, context.language) == "en":
             yield context.finding("P001", tr_unit, "block reads as English: not translated")
 

@@ -26,7 +26,16 @@ def literal_emphasis(context: CheckContext) -> Iterable[Finding]:
     closing ``*`` preceded by punctuation must be followed by a space or punctuation. This
     bites Korean text, where particles follow the word directly.
     Fix: move the delimiter inside the punctuation, add a space, or use ``<em>...</em>``.
+    A ``*`` English writes the same way (``post_sig_est**2``, Python's power in prose) is
+    English's text, not the translation's fault.
     """
+    english = {
+        word
+        for block, _ in iter_blocks(context.en.blocks)
+        if (facts := block_inline(block)) is not None
+        for _, excerpt in facts.literal_markup
+        for word in _delimited_words(excerpt)
+    }
     for block, _ in iter_blocks(context.tr.blocks):
         inline = block_inline(block)
         if inline is None:
@@ -35,6 +44,8 @@ def literal_emphasis(context: CheckContext) -> Iterable[Finding]:
         for line, excerpt in inline.literal_markup:
             if "`" in excerpt or re.search(r":\w+:", excerpt):
                 continue  # M002's
+            if _delimited_words(excerpt) and _delimited_words(excerpt) <= english:
+                continue
             by_line.setdefault(line, []).append(excerpt.strip())
         for line, excerpts in by_line.items():
             yield context.finding(
@@ -44,6 +55,11 @@ def literal_emphasis(context: CheckContext) -> Iterable[Finding]:
                 hint="a `*` closes only if it is not preceded by punctuation that a letter follows, and "
                 "never after a space: write <em>…</em>, or move the `*`",
             )
+
+
+def _delimited_words(excerpt: str) -> set[str]:
+    """The words of an excerpt that hold an emphasis delimiter (``post_sig_est**2``)."""
+    return {word for word in excerpt.split() if "*" in word or "_" in word}
 
 
 @rule("M002", "unclosed-code-or-role", "error")
