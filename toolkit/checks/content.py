@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from toolkit.checks import GROUP_OVER, CheckContext, Finding, rule
+from toolkit.checks.labels import chapter_roles, defined_labels, references_to
 from toolkit.checks.markup import ESCAPES, LOST_ESCAPE
 from toolkit.checks.pairs import anchor_line, both, missing, only_en, prose_pairs
 from toolkit.model import Block, Equation, Figure, Heading, block_inline, iter_blocks
@@ -78,18 +79,35 @@ def equation_missing(context: CheckContext) -> Iterable[Finding]:
                 inline_math.setdefault(spaceless_tex(math), block.span.start)
     for pair, unit, block in only_en(context.alignment, Equation):
         line = inline_math.get(spaceless_tex(block.tex))
+        here = defined_labels(context.tr)
+        labels = sorted(
+            role.target
+            for role in chapter_roles(context.en)
+            if role.name == "eqlabel"
+            and block.span.start <= role.line <= block.span.end + 1
+            and role.target not in here
+        )
+        references = [item for label in labels for item in references_to(context.tr, label)]
+        named = (
+            f", and its :eqlabel:`{labels[0]}` with it"
+            + (f" ({len(references)} reference(s) to it here lead nowhere)" if references else "")
+            if labels
+            else ""
+        )
         if line is not None:
             yield context.finding(
                 "E002",
                 line,
-                f"equation of English line {block.span.start} is written inline here, not as a display equation",
+                f"equation of English line {block.span.start} is written inline here, not as a display equation{named}",
                 hint="put $$...$$ on its own line(s) and :eqlabel: on the next line",
+                items=tuple(references),
             )
         else:
             yield context.finding(
                 "E002",
                 anchor_line(context.alignment, pair),
-                f"equation of English line {block.span.start} is missing here",
+                f"equation of English line {block.span.start} is missing here{named}",
+                items=tuple(references),
             )
 
 

@@ -6,13 +6,14 @@ from collections import Counter
 from collections.abc import Iterable
 
 from toolkit.checks import CheckContext, Finding, rule
-from toolkit.checks.pairs import both, missing, prose_pairs
+from toolkit.checks.pairs import both, missing, only_en, prose_pairs
 from toolkit.model import (
     CITATION_ROLES,
     DEFINING_ROLES,
     REFERENCE_ROLES,
     Attributes,
     Chapter,
+    Equation,
     Role,
     block_roles,
     is_label,
@@ -28,21 +29,52 @@ def defined_labels(chapter: Chapter) -> set[str]:
     return {r.target for r in chapter_roles(chapter) if r.name in DEFINING_ROLES}
 
 
+def lost_equation_labels(context: CheckContext) -> set[str]:
+    """The labels of English's display equations the translation lost whole: E002 reports
+    each lost equation once, with its label and the references to it."""
+    lost = [block for _, _, block in only_en(context.alignment, Equation)]
+    return {
+        role.target
+        for role in chapter_roles(context.en)
+        if role.name == "eqlabel" and any(b.span.start <= role.line <= b.span.end + 1 for b in lost)
+    }
+
+
+def references_to(chapter: Chapter, label: str) -> list[str]:
+    """``line N: :eqref:`x``` for every reference to ``label`` in ``chapter``."""
+    return [
+        f"line {role.line}: :{role.name}:`{role.target}` leads nowhere"
+        for role in chapter_roles(chapter)
+        if role.name in REFERENCE_ROLES and role.target == label
+    ]
+
+
 @rule("L001", "label-missing", "error")
 def label_missing(context: CheckContext) -> Iterable[Finding]:
     """A label (or equation label) English defines is not defined in the translation.
 
     Why: every :numref:/:eqref: to it, in this chapter or another, breaks in this language.
+    One cause, one finding: the chapter's references to the label are its items (not each an
+    R003), and the label of an equation lost whole is E002's.
     """
     tr_labels = defined_labels(context.tr)
     renamed = {en.target for en, _ in _renamed(context)}
+    equations = lost_equation_labels(context)
     for role in chapter_roles(context.en):
-        if role.name in DEFINING_ROLES and role.target not in tr_labels and role.target not in renamed:
+        if (
+            role.name in DEFINING_ROLES
+            and role.target not in tr_labels
+            and role.target not in renamed
+            and role.target not in equations
+        ):
+            references = references_to(context.tr, role.target)
+            leads = f"; {len(references)} reference(s) to it here lead nowhere" if references else ""
             yield context.finding(
                 "L001",
                 _nearest_tr_line(context, role.line),
-                f":{role.name}:`{role.target}` (English line {role.line}) is not defined in the translation",
+                f":{role.name}:`{role.target}` (English line {role.line}) is not defined in the translation{leads}",
                 hint="labels are never translated: copy the English :label: line",
+                items=tuple(references),
             )
 
 
@@ -157,15 +189,18 @@ def reference_unresolved(context: CheckContext) -> Iterable[Finding]:
 
 @rule("R003", "reference-dangling", "error")
 def reference_dangling(context: CheckContext) -> Iterable[Finding]:
-    """A reference points at a label English defines in this chapter, which the translation
-    lost (L001 reports the label; this names each reference that now leads nowhere).
+    """A reference points at a label English defines in this chapter under the name English
+    gives it, where the translation renamed the label (a label lost whole is L001's, and E002's
+    for an equation, with every reference to it as an item).
 
     Example: vi ``random-variables.md``: ``:eqref:`eq_cor_def``` after its ``:eqlabel:`` was dropped.
     """
     here = defined_labels(context.tr)
-    english = defined_labels(context.en)
+    # a label the translation lost is L001's (or E002's) with its references as items: only a
+    # label the translation renamed leaves references to the old name for this rule
+    renamed = {en.target for en, _ in _renamed(context)}
     for role in chapter_roles(context.tr):
-        if role.name in REFERENCE_ROLES and role.target in english and role.target not in here:
+        if role.name in REFERENCE_ROLES and role.target in renamed and role.target not in here:
             yield context.finding(
                 "R003",
                 role.line,
