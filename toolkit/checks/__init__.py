@@ -170,7 +170,26 @@ def run_rules(
                 continue
             findings.append(found)
     findings.sort(key=lambda f: (f.path, f.line, f.code))
-    return group_findings(findings)
+    return group_findings(fold_into_incomplete(findings))
+
+
+#: what a chapter that ends early or is no translation of its English lacks, finding by
+#: finding: S007 says it once, these are its items
+CASCADE = frozenset({"C001", "C006", "E002", "E003", "F002", "H001", "H002", "I001", "L001", "R002", "R003", "T003"})
+
+
+def fold_into_incomplete(findings: list[Finding]) -> list[Finding]:
+    """An S007 finding with the cascade under it as its items: from its line on (the chapter
+    ends early there) or the whole file (it is no translation of its English)."""
+    whole = next((f for f in findings if f.code == "S007"), None)
+    if whole is None:
+        return findings
+    folded = [f for f in findings if f.code in CASCADE and f.line >= whole.line]
+    if not folded:
+        return findings
+    items = tuple(f"line {f.line}: {f.code} {f.message}" for f in folded)
+    merged = replace(whole, message=f"{whole.message}; {len(folded)} finding(s) of what it lacks are its items", items=items)
+    return [merged if f is whole else f for f in findings if f not in folded]
 
 
 GROUP_OVER = 3  # more findings of one kind than this become one

@@ -190,3 +190,65 @@ def basis_mismatch(context: CheckContext) -> Iterable[Finding]:
             f"declared basis {context.basis} but the text matches English {best.revision} best ({scores})",
             hint=f'set basis = "{best.revision}" in the edition\'s edition.toml',
         )
+
+
+#: a translation with a counterpart for fewer of its English's blocks than this is no
+#: translation of that English (on the whole book: ten ko-partrita files below 0.5, the next
+#: file at 0.76)
+MIN_COVERAGE = 0.6
+#: English blocks after the translation's last one, beyond which the chapter "ends early"
+MIN_TAIL_BLOCKS = 10
+MIN_TAIL_SHARE = 0.2
+
+
+def incompleteness(context: CheckContext) -> tuple[str, int] | None:
+    """Why the translated chapter is not a whole translation of its English, and from which
+    translation line that holds (1: the whole file), or None when it is one."""
+    english = [pair for pair in context.alignment.pairs if pair.en is not None]
+    if len(english) < MIN_TAIL_BLOCKS:
+        return None
+    paired = [index for index, pair in enumerate(english) if pair.tr is not None]
+    coverage = len(paired) / len(english)
+    tail = len(english) - (paired[-1] + 1) if paired else len(english)
+    if coverage < MIN_COVERAGE:
+        share = len(context.tr.text) / max(len(context.en.text), 1)
+        return (
+            f"not a translation of its English: only {len(paired)} of English's {len(english)} blocks have a "
+            f"counterpart here, and the file is {share:.0%} of English's length (a summary, a rewrite, or "
+            "another text)",
+            1,
+        )
+    if tail >= MIN_TAIL_BLOCKS and tail >= MIN_TAIL_SHARE * len(english):
+        last = english[paired[-1]]
+        assert last.tr is not None and last.en is not None
+        resumes = english[paired[-1] + 1]
+        assert resumes.en is not None
+        return (
+            f"the translation ends early, after line {last.tr.block.span.end}: English goes on for {tail} of its "
+            f"{len(english)} blocks from line {resumes.en.block.span.start}",
+            last.tr.block.span.end,
+        )
+    return None
+
+
+@rule("S007", "chapter-incomplete", "error")
+def chapter_incomplete(context: CheckContext) -> Iterable[Finding]:
+    """The translated file is not a whole translation of its English: it ends early (English
+    goes on for many blocks after the translation's last one: ko-partrita
+    ``random-variables.md`` stops mid-sentence), or it has a counterpart for few of English's
+    blocks (a summary, a rewrite, code only: ko-partrita ``sagemaker.md``, ``value-iter.md``).
+
+    One cause, one finding: what English has and the file lacks past that point (cells,
+    figures, equations, labels, tab blocks, sections, references) is this finding's items,
+    not a finding each.
+    """
+    found = incompleteness(context)
+    if found is not None:
+        message, line = found
+        yield context.finding(
+            "S007",
+            line,
+            message,
+            hint="translate the rest of the chapter from its English (or take today's English as the start: "
+            "`toolkit update`)",
+        )
