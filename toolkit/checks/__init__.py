@@ -170,12 +170,44 @@ def run_rules(
                 continue
             findings.append(found)
     findings.sort(key=lambda f: (f.path, f.line, f.code))
-    return group_findings(fold_into_incomplete(findings))
+    return group_findings(fold_into_swallowing(fold_into_incomplete(findings)))
 
 
 #: what a chapter that ends early or is no translation of its English lacks, finding by
 #: finding: S007 says it once, these are its items
 CASCADE = frozenset({"C001", "C006", "E002", "E003", "F002", "H001", "H002", "I001", "L001", "R002", "R003", "T003"})
+
+
+#: what the aligner reports lost from the block after a heading that swallowed its
+#: paragraph (English's paragraph pairs with that block): H003 says it once
+SWALLOWED = frozenset({"E003", "I001", "I002", "K001", "R002", "P001"})
+
+
+def fold_into_swallowing(findings: list[Finding]) -> list[Finding]:
+    """Each H003 finding with the findings its cause made on the next block as its items."""
+    swallowing = [f for f in findings if f.code == "H003" and f.marks]
+    if not swallowing:
+        return findings
+    folded: dict[int, list[Finding]] = {}
+    for found in findings:
+        owner = next(
+            (
+                i
+                for i, h in enumerate(swallowing)
+                if (found.code in SWALLOWED and found.line in h.marks)
+                # a list glued onto the heading: its bullets show as literal `*`
+                or (found.code == "M001" and found.line == h.line)
+            ),
+            None,
+        )
+        if owner is not None:
+            folded.setdefault(owner, []).append(found)
+    merged = {
+        id(h): replace(h, items=tuple(f"line {f.line}: {f.code} {f.message}" for f in folded.get(i, [])))
+        for i, h in enumerate(swallowing)
+    }
+    gone = {id(f) for group in folded.values() for f in group}
+    return [merged.get(id(f), f) for f in findings if id(f) not in gone]
 
 
 def fold_into_incomplete(findings: list[Finding]) -> list[Finding]:

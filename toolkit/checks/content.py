@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -10,7 +11,19 @@ from toolkit.checks import GROUP_OVER, CheckContext, Finding, rule
 from toolkit.checks.labels import chapter_roles, defined_labels, references_to
 from toolkit.checks.markup import ESCAPES, LOST_ESCAPE
 from toolkit.checks.pairs import anchor_line, both, missing, only_en, prose_pairs
-from toolkit.model import Block, Equation, Figure, Heading, block_inline, iter_blocks
+from toolkit.model import (
+    Attributes,
+    Blank,
+    Block,
+    Chapter,
+    Equation,
+    Figure,
+    Heading,
+    ListBlock,
+    Paragraph,
+    block_inline,
+    iter_blocks,
+)
 
 
 def spaceless_tex(text: str) -> str:
@@ -423,6 +436,61 @@ def heading_structure(context: CheckContext) -> Iterable[Finding]:
             yield context.finding(
                 "H001", 1, f"{tr[level]} heading(s) of level {level}, English has {en[level]}"
             )
+
+
+#: a translated heading this many times longer than its English one (and this long) has
+#: swallowed the text after it
+SWALLOWED_RATIO = 3
+SWALLOWED_LENGTH = 60
+
+
+@rule("H003", "heading-swallowed-text", "error")
+def heading_swallowed_text(context: CheckContext) -> Iterable[Finding]:
+    """A heading holds the paragraph (or list) English has after it: the line break after
+    the heading was lost, so the whole paragraph renders as a heading (ko ``seqrec.md:105``,
+    ``## 모델 구현 다음 코드는 …``).
+
+    One cause, one finding: what the aligner then reports missing from the next block (the
+    paragraph's inline math, code, numbers, references) is this finding's items. Told by
+    length: the heading is over three times English's and over 60 characters, and English
+    has prose right after its heading.
+    """
+    english_after = _prose_after_headings(context.en)
+    pairs = list(both(context.alignment, Heading))
+    for en_unit, en, tr_unit, tr in pairs:
+        if (
+            len(tr.text) > SWALLOWED_RATIO * max(len(en.text), 1)
+            and len(tr.text) > SWALLOWED_LENGTH
+            and en.span.start in english_after
+        ):
+            following = _next_block_line(context.tr, tr)
+            yield context.finding(
+                "H003",
+                tr_unit,
+                f"the heading swallowed the text after it (a lost line break): it renders as one heading of "
+                f"{len(tr.text)} characters, English's is \"{en.text[:60]}\"",
+                hint="put the heading on its own line and a blank line before the paragraph",
+                marks=(following,) if following else (),
+            )
+
+
+def _prose_after_headings(chapter: Chapter) -> set[int]:
+    """First lines of the headings of ``chapter`` that a paragraph or list follows."""
+    blocks = [b for b, _ in iter_blocks(chapter.blocks) if not isinstance(b, (Blank, Attributes))]
+    return {
+        block.span.start
+        for block, after in itertools.pairwise(blocks)
+        if isinstance(block, Heading) and isinstance(after, (Paragraph, ListBlock))
+    }
+
+
+def _next_block_line(chapter: Chapter, block: Block) -> int:
+    later = [
+        b.span.start
+        for b, _ in iter_blocks(chapter.blocks)
+        if b.span.start > block.span.end and not isinstance(b, (Blank, Attributes))
+    ]
+    return min(later, default=0)
 
 
 @rule("H002", "heading-level-changed", "warning")
