@@ -11,6 +11,8 @@ from toolkit.checks.pairs import anchor_line, both, only_en, only_tr
 from toolkit.code import (
     changed_literals,
     describe_tabs,
+    is_cell_magic,
+    is_magic_line,
     is_tooling_cell,
     normalise_code,
     resolved_tabs,
@@ -78,6 +80,17 @@ def code_cell_changed(context: CheckContext) -> Iterable[Finding]:
         newer = newer_english_code(context) if newer is None else newer
         if follows_newer_english(en, tr, newer):
             continue  # S006's: the cell is today's English code (a mixed basis)
+        broken = syntax_error(tr.code) if syntax_error(en.code) is None else None
+        if broken is not None:  # the cause, where the code no longer even parses
+            line, what = broken
+            yield context.finding(
+                "C003",
+                tr.body_line + line - 1 if tr.body_line else tr_unit.block.span.start,
+                f"code of English line {en.span.start} no longer runs: {what}",
+                hint="restore the English code's indentation and syntax; translate only comments and docstrings",
+                detail=code_diff(en.code, tr.code),
+            )
+            continue
         yield context.finding(
             "C003",
             tr_unit,
@@ -85,6 +98,24 @@ def code_cell_changed(context: CheckContext) -> Iterable[Finding]:
             hint="restore the English code; translate only comments and docstrings",
             detail=code_diff(en.code, tr.code),
         )
+
+
+def syntax_error(code: str) -> tuple[int, str] | None:
+    """Where and why Python cannot read the cell (``IndentationError: unexpected indent`` at
+    its line 3), IPython's ``!``/``%`` lines read as statements; None when it parses."""
+    if is_cell_magic(code):
+        return None
+    lines = [
+        (line[: len(line) - len(line.lstrip())] + "pass") if is_magic_line(line) else line
+        for line in code.split("\n")
+    ]
+    try:
+        compile("\n".join(lines), "<cell>", "exec", dont_inherit=True)
+    except SyntaxError as error:
+        return error.lineno or 1, f"{type(error).__name__} at its line {error.lineno or 1} ({error.msg})"
+    except (ValueError, OverflowError, RecursionError, MemoryError):
+        return None
+    return None
 
 
 def changed_cells(context: CheckContext) -> Iterator[tuple[Unit, CodeCell, Unit, CodeCell]]:

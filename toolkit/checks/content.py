@@ -286,16 +286,21 @@ def display_math_made_inline(context: CheckContext) -> Iterable[Finding]:
     so references to it break.
 
     Often a machine translation read one ``$`` as the currency: ``$…$달러`` (ko calculus.md:21).
+    A formula with no label that the translation writes inline, with nothing glued to it,
+    renders fine: no finding.
     """
     for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
         if not en.display_math:
             continue
         shown = {math_key(m) for m in tr.display_math}
         inline = {math_key(m) for m in tr.math} - shown
+        labelled = any(r.name == "eqlabel" for r in en.roles)
         for math in en.display_math:
             key = math_key(math)
             if key not in shown and key.rstrip(".,") in {m.rstrip(".,") for m in inline}:
                 currency = [w for w in CURRENCY_WORDS if w in tr.plain_text.lower()]
+                if not currency and not labelled:
+                    continue
                 glued = f"; `$` read as a currency ({currency[0]!r} in the text)" if currency else ""
                 yield context.finding(
                     "E004",

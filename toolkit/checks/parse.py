@@ -13,8 +13,8 @@ declare(
     """A code fence is never closed.
 
 Why: everything after the opening ```` ``` ```` is read as code, so the rest of the chapter
-disappears from the page and from every other check.
-Example: a chapter ending in a stray ```` ``` ```` line.""",
+disappears from the page and from every other check. A stray fence with nothing after it
+(often the file's last line) only opens an empty code block: a warning that says so.""",
 )
 declare(
     "X002",

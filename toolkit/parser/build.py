@@ -168,11 +168,24 @@ class _Builder:
         last = self.lines[end - 1].strip() if end > start else ""
         fence_char = token.markup[:1]
         closed = end - start >= 2 and last.startswith(token.markup) and set(last) <= {fence_char}
-        if not closed:
+        if not closed and not "".join(self.lines[start + 1 : end]).strip():
+            # a stray fence with nothing after it (often the file's last line): an empty code
+            # block at the end, nothing is lost
             self.diagnostics.append(
                 Diagnostic(
                     "X001",
-                    f"code fence opened here is never closed; it runs to line {end}",
+                    f"a stray {token.markup} with nothing after it opens an empty code block here; remove the line",
+                    start + 1,
+                    "warning",
+                )
+            )
+        elif not closed:
+            self.diagnostics.append(
+                Diagnostic(
+                    "X001",
+                    "code fence opened here is never closed: "
+                    + (f"lines {start + 2}-{end} are" if end > start + 2 else f"line {end} is")
+                    + " read as code, not as the chapter's text",
                     start + 1,
                 )
             )
