@@ -175,7 +175,9 @@ def run_rules(
 
 #: what a chapter that ends early or is no translation of its English lacks, finding by
 #: finding: S007 says it once, these are its items
-CASCADE = frozenset({"C001", "C006", "E002", "E003", "F002", "H001", "H002", "I001", "L001", "R002", "R003", "T003"})
+CASCADE = frozenset(
+    {"C001", "C006", "E002", "E003", "F002", "H001", "H002", "I001", "K001", "L001", "M006", "R002", "R003", "T003"}
+)
 
 
 #: what the aligner reports lost from the block after a heading that swallowed its

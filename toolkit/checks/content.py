@@ -134,16 +134,26 @@ def inline_math_changed(context: CheckContext) -> Iterable[Finding]:
     """
     for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
         # a formula a tool damaged (a doubled backslash) is E005's: one cause, one finding
-        damaged = {math_key(repaired_tex(m)) for m in tr.math if tex_problem(m, control=False)}
+        damaged = {_loose_key(repaired_tex(m)) for m in tr.math if tex_problem(m, control=False)}
+        # "$0$, $1$ and $9/13$" written "$0, 1, 9/13$" is the same math
+        parts = {part for m in tr.math for part in _loose_key(m).split(",")}
         lost = [
             m
-            for m in missing(tuple(math_key(m) for m in en.math), tuple(math_key(m) for m in tr.math))
-            if not (m.replace(".", "", 1).isdigit() and _written_as_text(m, tr.plain_text)) and m not in damaged
+            for m in missing(tuple(_loose_key(m) for m in en.math), tuple(_loose_key(m) for m in tr.math))
+            if not (m.replace(".", "", 1).isdigit() and _written_as_text(m, tr.plain_text))
+            and m not in damaged
+            and m not in parts
         ]
         if lost:
             yield context.finding(
                 "E003", tr_unit, f"inline math lost or changed: {', '.join('$' + m + '$' for m in lost[:4])}"
             )
+
+
+def _loose_key(math: str) -> str:
+    """``math_key`` with the punctuation a sentence puts at a formula's end aside: a period
+    inside or outside the dollars (``$\\hat\\theta.$``), Turkish's ordinal ``$i.$``."""
+    return math_key(math).rstrip(".,;:")
 
 
 def tex_balance(tex: str) -> tuple[int, int]:
