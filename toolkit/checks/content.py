@@ -32,7 +32,7 @@ def spaceless_tex(text: str) -> str:
 
 
 # words inside these commands are prose a translator translates ("\text{if } x > 0")
-TEXT_COMMANDS = re.compile(r"\\(?:text|textrm|textit|textbf|textsf|mbox)\s*\{[^{}]*\}")
+TEXT_COMMANDS = re.compile(r"\\(?:text|textrm|textit|textbf|textsf|mbox)\s*\{[^{}]*\}|\\mathrm\s*\{[^{}\\]{3,}\}")
 # "60,000", "60.000", "60{,}000", "60\,000": one number in every locale
 THOUSANDS = re.compile(r"(?<=\d)(?:\{[.,]\}|[.,]|\\,|\\ |~)(?=\d{3}(?!\d))")
 ORDINAL = re.compile(r"\^\{?(?:\\(?:text|mathrm|textrm)\{)?(?:st|nd|rd|th)\}*\}?$")
@@ -137,12 +137,15 @@ def inline_math_changed(context: CheckContext) -> Iterable[Finding]:
         damaged = {_loose_key(repaired_tex(m)) for m in tr.math if tex_problem(m, control=False)}
         # "$0$, $1$ and $9/13$" written "$0, 1, 9/13$" is the same math
         parts = {part for m in tr.math for part in _loose_key(m).split(",")}
+        translated = {_loose_key(m) for m in tr.math}
         lost = [
             m
             for m in missing(tuple(_loose_key(m) for m in en.math), tuple(_loose_key(m) for m in tr.math))
             if not (m.replace(".", "", 1).isdigit() and _written_as_text(m, tr.plain_text))
             and m not in damaged
             and m not in parts
+            # "$t_1,t_2$" written "$t_1$, $t_2$": each value is there
+            and not ("," in m and all(part in translated for part in m.split(",")))
         ]
         if lost:
             yield context.finding(
@@ -376,10 +379,12 @@ def caption_untranslated(context: CheckContext) -> Iterable[Finding]:
 
 @rule("K001", "link-changed", "warning", grouped=True)
 def link_changed(context: CheckContext) -> Iterable[Finding]:
-    """A link URL of the English block is dropped or changed in its translation."""
+    """A link URL of the English block is dropped or changed in its translation. A link an
+    edition localised to its own site or repository (``d2l.ai/…`` → ``tr.d2l.ai/…``,
+    ``d2l-en`` → ``d2l-tr``) is kept, not changed."""
     for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
-        wanted = tuple(link.url for link in en.links if not link.image)
-        have = tuple(link.url for link in tr.links if not link.image)
+        wanted = tuple(_site_neutral(link.url) for link in en.links if not link.image)
+        have = tuple(_site_neutral(link.url) for link in tr.links if not link.image)
         lost = missing(wanted, have)
         if lost:
             yield context.finding(
@@ -411,6 +416,14 @@ def inline_code_lost(context: CheckContext) -> Iterable[Finding]:
 
 
 EDITION_REPOSITORY = re.compile(r"\bd2l-(?:en|[a-z]{2}(?:-[a-z]+)?)\b")
+
+
+LOCAL_SITE = re.compile(r"//(?:[a-z]{2}(?:-[a-z]+)?\.)?d2l\.ai\b")
+
+
+def _site_neutral(url: str) -> str:
+    """A URL with the book's site (``d2l.ai``, ``tr.d2l.ai``) and repository names as one."""
+    return _repository_neutral(LOCAL_SITE.sub("//d2l.ai", url))
 
 
 def _repository_neutral(span: str) -> str:
