@@ -211,6 +211,11 @@ def test_each_chapter_has_a_notebook_per_framework_with_its_language_and_outputs
     assert code and all("from mxnet" not in c.source for c in code)  # PyTorch's cells only
     assert any(c.outputs for c in code)  # the outputs run-cells stored
     assert notebook.metadata["d2l"] == {"framework": "pytorch", "language": "tr"}
+    assert notebook.metadata["kernelspec"]["name"] == "python3"  # Jupyter starts it without asking
+    # the page's words for references, no d2lbook markup, no link into the site
+    assert not any(role in markdown for role in (":label:", ":numref:", ":eqref:", ":cite:", ":width:"))
+    assert "Şekil" in markdown  # :numref:`fig_compute_graph` reads "Şekil 13.1.1" as on the page
+    # (figures travel inside it: test_a_notebook_carries_its_figures; the seed has no img/)
 
 
 def test_a_chapter_with_errors_carries_a_danger_banner(project: Path) -> None:

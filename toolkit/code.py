@@ -204,7 +204,7 @@ def _tokens_without_comments(code: str) -> str:
     return " ".join(words)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)
 def normalise_code(code: str) -> str:
     """A canonical form of ``code`` that ignores comments, docstrings and formatting."""
     if is_cell_magic(code):
@@ -217,7 +217,7 @@ def normalise_code(code: str) -> str:
     return "ast:" + ast.dump(tree, annotate_fields=False, include_attributes=False)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=65536)
 def saved_code(code: str) -> str:
     """The lines of ``code`` without comments and docstrings, otherwise exact (``#@save``).
 

@@ -44,7 +44,6 @@ from toolkit.site.bibliography import Reference, load_bibliography
 from toolkit.site.lower import (
     EXECUTED_FRAMEWORKS,
     TAB_TITLES,
-    CellOutputs,
     LoweredPage,
     PageContext,
     Target,
@@ -534,6 +533,7 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
                     fuzzy,
                     english_token if fuzzy else None,
                     english_page,
+                    folders,  # a figure redrawn: the notebooks carry its new bytes
                 ),
                 partial(
                     _lower_entry,
@@ -553,6 +553,7 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
                         english_labels,
                         english_page,
                     ),
+                    copies,
                 ),
             )
             for image in lowered.missing_images:
@@ -680,22 +681,32 @@ def _english_equations(
     return with_english_equations(parsed, english, english_tabs, tabs)[0]
 
 
-def _lower_entry(entry: _Entry, context: PageContext) -> tuple[LoweredPage, dict[str, tuple[str, str]]]:
+def _lower_entry(
+    entry: _Entry, context: PageContext, copies: tuple[tuple[str, Path], ...] = ()
+) -> tuple[LoweredPage, dict[str, tuple[str, str]]]:
     """The page's Markdown and its notebooks, with the outputs of its run-cells manifest."""
     context = replace(context, outputs=outputs_from_manifest(entry.manifest))
     language = context.page.split("/", 1)[0]
-    return lower_chapter(entry.parsed, context), _notebooks(entry, context.page, language, context.outputs)
+    # the chapter's image paths and their files, so each notebook carries its figures
+    by_target = dict(copies)
+    folder = posixpath.dirname(context.page)
+    images = {
+        url: by_target[target]
+        for url in context.images
+        if (target := posixpath.normpath(posixpath.join(folder, url))) in by_target
+    }
+    return lower_chapter(entry.parsed, context), _notebooks(entry, context, language, images)
 
 
 def _notebooks(
-    entry: _Entry, page_path: str, language: str, outputs: Mapping[tuple[int, str], CellOutputs]
+    entry: _Entry, context: PageContext, language: str, images: Mapping[str, Path]
 ) -> dict[str, tuple[str, str]]:
     """framework -> (path in the site, notebook) for every framework the chapter has code for."""
-    stem = page_path[: -len(".md")]
+    stem = context.page[: -len(".md")]
     return {
         framework: (
             f"{stem}.{framework}.ipynb",
-            chapter_notebook(entry.parsed, framework, entry.tabs, outputs, language),
+            chapter_notebook(entry.parsed, framework, entry.tabs, context.outputs, language, context, images),
         )
         for framework in notebook_frameworks(entry.parsed, entry.tabs)
     }

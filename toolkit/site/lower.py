@@ -121,6 +121,9 @@ class PageContext:
     english_page: str = ""  # today's English page of this chapter ("en/chapter_x/y.md"), when known
     # the frameworks the chapter has code for (``chapter_frameworks``; set by lower_chapter)
     frameworks: tuple[str, ...] = ()
+    # False for a downloaded notebook: references and citations as their words and numbers
+    # (a link into the site leads nowhere from a notebook on a reader's disk), no anchors
+    links: bool = True
 
 
 @dataclass(frozen=True)
@@ -256,7 +259,7 @@ def _lower_role(match: re.Match[str], context: PageContext, state: _State) -> st
     if custom:
         text, target = custom.group(1), custom.group(2)
     if name in ("label", "eqlabel"):
-        return f'<a id="{target}"></a>' if is_label(target) else ""
+        return f'<a id="{target}"></a>' if is_label(target) and context.links else ""
     if name == "width":
         return ""
     if name in ("cite", "citet"):
@@ -264,6 +267,8 @@ def _lower_role(match: re.Match[str], context: PageContext, state: _State) -> st
         state.citations.extend(keys)
         links = "; ".join(
             f"[{context.citations.get(k, k)}]({_link(context, context.bibliography, bib_anchor(k))})"
+            if context.links
+            else context.citations.get(k, k)
             for k in keys
         )
         return links if name == "citet" else f"({links})"
@@ -271,6 +276,8 @@ def _lower_role(match: re.Match[str], context: PageContext, state: _State) -> st
         found = context.labels.get(target)
         if found is None:
             state.unresolved.append(target)
+            if not context.links:
+                return f"`{target}`"
             return f'<span class="d2l-unresolved" title="unresolved reference"><code>{html.escape(target)}</code></span>'
         words = context.words
         if name == "eqref":
@@ -286,7 +293,7 @@ def _lower_role(match: re.Match[str], context: PageContext, state: _State) -> st
             }[found.kind]
             # an unnumbered target (the preface) is named by its title
             shown = text or (f"{prefix} {found.number}" if found.number else found.title or found.anchor)
-        return f"[{shown}]({_link(context, found.page, found.anchor)})"
+        return f"[{shown}]({_link(context, found.page, found.anchor)})" if context.links else shown
     return match.group(0)
 
 

@@ -9,13 +9,17 @@ always gives the same bytes (cells are numbered, not given random ids).
 
 from __future__ import annotations
 
+import base64
+import dataclasses
+import posixpath
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from toolkit.checks.unsafe import active_content
 from toolkit.code import ALL_TABS, chapter_frameworks, is_tooling_cell, resolved_tabs, select_branches
-from toolkit.model import Blank, Block, Chapter, CodeCell, Other, TabBlock
-from toolkit.site.lower import CellOutputs
+from toolkit.model import Attributes, Blank, Block, Chapter, CodeCell, Other, TabBlock, block_inline
+from toolkit.site.lower import CellOutputs, PageContext, lower_inline
 from toolkit.site.sanitise import sanitise_html
 
 #: output types a notebook may carry: Jupyter renders HTML and runs JavaScript outputs
@@ -33,10 +37,41 @@ def _inert_output(output: Mapping[str, Any]) -> dict[str, Any] | None:
     return kept
 
 
-def _inert_prose(block: Block) -> str:
-    """A prose block's Markdown for a notebook cell: the page's sanitiser applied where the
-    block holds what could run in Jupyter (the checker's own test, U001)."""
-    return sanitise_html(block.source) if active_content(block) else block.source
+def _inert_prose(block: Block, context: PageContext | None = None) -> str:
+    """A prose block's Markdown for a notebook cell: d2lbook's roles as the words and numbers
+    the page shows (no raw ``:numref:``; no links into the site, which a notebook on a
+    reader's disk cannot follow), attribute lines dropped, and the page's sanitiser applied
+    where the block holds what could run in Jupyter (the checker's own test, U001)."""
+    if isinstance(block, Attributes):
+        return ""  # :label: / :width: lines: the page's anchors, nothing a reader reads
+    text = block.source
+    if context is not None and not isinstance(block, Blank):
+        text = lower_inline(text, dataclasses.replace(context, links=False))
+    return sanitise_html(text) if active_content(block) else text
+
+
+#: image files a notebook carries inside itself (Jupyter shows attachments offline)
+ATTACHED_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
+
+
+def _attached(block: Block, text: str, images: Mapping[str, Path], attachments: dict[str, dict[str, str]]) -> str:
+    """``text`` with each of the block's images the site has (``images``: its path in the
+    chapter -> the file) as a cell attachment, so the notebook shows its figures wherever it
+    is opened (``../img/x.svg`` leads nowhere from a reader's Downloads folder)."""
+    inline = block_inline(block)
+    for link in inline.links if inline is not None else ():
+        source = images.get(link.url)
+        kind = ATTACHED_TYPES.get(posixpath.splitext(link.url)[1].lower())
+        if not link.image or source is None or kind is None or f"]({link.url}" not in text:
+            continue
+        name = posixpath.basename(link.url)
+        try:
+            data = source.read_bytes()
+        except OSError:
+            continue
+        attachments[name] = {kind: base64.b64encode(data).decode("ascii")}
+        text = text.replace(f"]({link.url}", f"](attachment:{name}", 1)
+    return text
 
 
 def notebook_frameworks(chapter: Chapter, tabs: tuple[str, ...]) -> list[str]:
@@ -53,17 +88,30 @@ def chapter_notebook(
     tabs: tuple[str, ...],
     outputs: Mapping[tuple[int, str], CellOutputs],
     language: str,
+    context: PageContext | None = None,
+    images: Mapping[str, Path] | None = None,
 ) -> str:
+    """The notebook of ``chapter`` for ``framework``. With the page's ``context``, roles read
+    as on the page; with ``images`` (the chapter's image paths the site has, and their files),
+    its figures travel inside it."""
     import nbformat
 
     cells = []
     prose: list[str] = []
+    attachments: dict[str, dict[str, str]] = {}
+
+    def add(block: Block) -> None:
+        prose.append(_attached(block, _inert_prose(block, context), images or {}, attachments))
 
     def flush() -> None:
         text = "".join(prose).strip("\n")
         if text:
-            cells.append(nbformat.v4.new_markdown_cell(text))  # type: ignore[no-untyped-call]
+            cell = nbformat.v4.new_markdown_cell(text)  # type: ignore[no-untyped-call]
+            if attachments:
+                cell["attachments"] = dict(attachments)
+            cells.append(cell)
         prose.clear()
+        attachments.clear()
 
     for block in chapter.blocks:
         if isinstance(block, CodeCell) and block.executable and is_tooling_cell(block.code):
@@ -83,13 +131,11 @@ def chapter_notebook(
             cells.append(nbformat.v4.new_code_cell(code, outputs=results))  # type: ignore[no-untyped-call]
         elif isinstance(block, TabBlock):
             if framework in block.tabs:
-                prose.extend(
-                    _inert_prose(child)
-                    for child in block.children
-                    if not (isinstance(child, Other) and child.kind in ("begin_tab", "end_tab"))
-                )
+                for child in block.children:
+                    if not (isinstance(child, Other) and child.kind in ("begin_tab", "end_tab")):
+                        add(child)
         elif not isinstance(block, Blank) or prose:
-            prose.append(_inert_prose(block))
+            add(block)
     flush()
     # nbformat gives each new cell a random id: numbered instead, so the same chapter always
     # makes the same notebook (reproducible sites; `mkdocs serve` rewrites only changed files)
@@ -97,7 +143,12 @@ def chapter_notebook(
         cell["id"] = f"cell-{index}"
     notebook = nbformat.v4.new_notebook(cells=cells)  # type: ignore[no-untyped-call]
     notebook.metadata.update(
-        {"language_info": {"name": "python"}, "d2l": {"framework": framework, "language": language}}
+        {
+            # the kernel Jupyter starts for it: a notebook without one asks the reader to pick
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "language_info": {"name": "python"},
+            "d2l": {"framework": framework, "language": language},
+        }
     )
     # nbformat.writes validates against the schema on every call (≈10 ms): what new_notebook and
     # new_code_cell build is valid by construction, so the v4 JSON writer alone serves
