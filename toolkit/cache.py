@@ -93,16 +93,6 @@ class ResultCache:
         self._labels[path] = (version, tuple(labels))
         return labels
 
-    def has_labels(self, path: Path) -> bool:
-        """Whether the labels of ``path`` as it is now are known without parsing it."""
-        try:
-            if path in self._labels and self._labels[path][0] == file_version(path):
-                return True
-            key = self.key(["ordered-labels"], [path])
-        except OSError:
-            return False
-        return (self.directory.parent / "labels" / key[:2] / f"{key}.json").is_file()
-
     def _stored_labels(self, path: Path, compute: Callable[[], list[str]]) -> list[str]:
         key = self.key(["ordered-labels"], [path])
         entry = self.directory.parent / "labels" / key[:2] / f"{key}.json"

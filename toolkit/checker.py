@@ -67,58 +67,6 @@ class ChapterStore:
         self._chapters[key] = (version, chapter)
         return chapter
 
-    def prefetch(self, paths: Iterable[Path], workers: int | None = None) -> None:
-        """Parse the files of ``paths`` the store does not hold yet on ``workers`` processes
-        (default: the cores), so a cold check parses the book on every core: the rest of the
-        check forks from this process and finds every chapter parsed. Few files, one core or
-        no ``fork``: nothing happens here (``get`` parses each file when it is asked for)."""
-        import multiprocessing
-        import os
-
-        workers = workers or os.cpu_count() or 1
-        todo: list[tuple[Path, Path, tuple[int, int, int]]] = []
-        for path in dict.fromkeys(paths):
-            key = self._resolved.get(path) or path.resolve()
-            try:
-                version = file_version(key)
-            except OSError:
-                continue  # ``get`` reports it, where it is asked for
-            known = self._chapters.get(key)
-            if known is None or known[0] != version:
-                todo.append((path, key, version))
-        if workers < 2 or len(todo) < PREFETCH_FROM or "fork" not in multiprocessing.get_all_start_methods():
-            return
-        from concurrent.futures import ProcessPoolExecutor
-
-        named = [(str(path), self.display(path)) for path, _, _ in todo]
-        size = -(-len(named) // (workers * 4))
-        chunks = [named[start : start + size] for start in range(0, len(named), size)]
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            parsed = [chapter for chunk in pool.map(_parse_files, chunks) for chapter in chunk]
-        for (path, key, version), chapter in zip(todo, parsed, strict=True):
-            self._resolved[path] = key
-            if chapter is not None:
-                self._chapters[key] = (version, chapter)
-
-
-#: a cold check parses this many files or more on every core (fewer: not worth the processes)
-PREFETCH_FROM = 64
-
-
-def _parse_files(chunk: list[tuple[str, str]]) -> list[Chapter | None]:
-    """Parsed chapters of (path, display name) pairs, in a worker (None: unreadable)."""
-    from toolkit.parser import parse_chapter
-
-    out: list[Chapter | None] = []
-    for path, shown in chunk:
-        try:
-            data = Path(path).read_bytes()
-        except OSError:
-            out.append(None)
-            continue
-        out.append(parse_chapter(shown, data))
-    return out
-
 
 @dataclass(frozen=True)
 class ChapterJob:
@@ -292,7 +240,7 @@ def project_jobs(
     """Every translated chapter of every edition (or those under ``only``), each with its own
     basis and today's English chapter found by its labels (``toolkit.book.basis``). A file
     with no English basis becomes a job without one (reported by the checker)."""
-    from toolkit.book.basis import ORIGIN_SUFFIX, chapter_files, english_index
+    from toolkit.book.basis import chapter_files, english_index
     from toolkit.glossary import find_glossary
 
     lock = load_lock(config.source_dir / "LOCK.toml")
@@ -302,14 +250,7 @@ def project_jobs(
     editions = load_editions(config)
     today = lock.today
     wanted = [p.resolve() for p in only]
-    store = store or ChapterStore(config.root)
-    labels_of = ordered_labels(store, cache)
-    # a cold run parses the whole book here (labels map chapters): on every core
-    book = [*chapter_files(config.source_dir / today.id)]
-    for edition in editions:
-        for path in chapter_files(edition.directory):
-            book += [path, path.with_name(path.name[: -len(".md")] + ORIGIN_SUFFIX)]
-    store.prefetch(p for p in book if p.is_file() and (cache is None or not cache.has_labels(p)))
+    labels_of = ordered_labels(store or ChapterStore(config.root), cache)
     index = english_index(config.source_dir / today.id, labels_of)
     jobs: list[ChapterJob] = []
     for edition in editions:
@@ -498,11 +439,6 @@ def check_jobs(
         chunks = [ordered[start : start + size] for start in range(0, len(ordered), size)]
         judgements = detector.cache if isinstance(detector, LanguageDetector) else None
         _INHERITED.update(store=store, labels=labels)
-        # the parsed book is inherited, not copied: frozen out of the collector's reach, the
-        # children's garbage collections do not touch (and so copy) every page of it
-        import gc
-
-        gc.freeze()
         try:
             pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
             futures = {
@@ -511,7 +447,6 @@ def check_jobs(
             }
         finally:
             _INHERITED.clear()  # the workers forked with it; the parent does not keep it
-            gc.unfreeze()
         with pool:
             for future in as_completed(futures):
                 results, made, calls = future.result()

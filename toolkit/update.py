@@ -391,10 +391,17 @@ def _with_english_math(english: Block, text: str, older: Block | None = None) ->
         if len(inline) == 1 and text.count(f"${inline[0]}$") == 1 and f"$${inline[0]}$$" not in text:
             text = text.replace(f"${inline[0]}$", f"$${inline[0]}$$", 1)
     healthy = {tex_shape(m): m for m in (*theirs.math, *theirs.display_math) if not tex_problem(m)}
-    for tex in {*mine.math, *mine.display_math}:
+    # formula by formula where the block has as many as English's: the one at the place of a
+    # broken one is its English (a machine translation that spaced out `\ mathbf` and moved a
+    # `$` has no twin by shape)
+    by_place = dict(zip(mine.math, theirs.math, strict=True)) if len(mine.math) == len(theirs.math) else {}
+    for tex in dict.fromkeys([*mine.math, *mine.display_math]):
         if not tex_problem(tex):
             continue
         twin = healthy.get(tex_shape(repaired_tex(tex)))
+        place = by_place.get(tex)
+        if twin is None and place is not None and not tex_problem(place):
+            twin = place
         for delimiter in ("$$", "$"):
             written = f"{delimiter}{tex}{delimiter}"
             if twin is not None and text.count(written) == 1:
