@@ -741,20 +741,13 @@ def _banner(
     if language == "en":
         return ""
     found = findings.get((entry.edition, entry.own_chapter), [])
-    stale = _places(found, STALE_CODES)
-    untranslated = _places(found, UNTRANSLATED_CODES)
-    errors = sum(max(len(f.items), 1) for f in found if f.severity == "error")
+    if not any(f.code in STALE_CODES or f.code in UNTRANSLATED_CODES or f.severity == "error" for f in found):
+        return ""
+    # one quiet, true sentence for the reader; the counts and every finding are the status
+    # page's (the site repairs what it can: a page with findings rarely looks broken)
     depth = entry.chapter.count("/") + 1
     link = "../" * (depth - 1) + f"status.md#{_status_anchor(entry.chapter)}"
-    banners = []
-    if errors:  # broken equations, lost sections: said first, as a danger
-        banners.append(
-            f'!!! danger "{words.status_title}"\n\n    {words.broken.format(errors=errors)} [{words.stale_link}]({link})\n\n'
-        )
-    if stale or untranslated:
-        text = words.stale.format(stale=stale, untranslated=untranslated)
-        banners.append(f'!!! warning "{words.status_title}"\n\n    {text} [{words.stale_link}]({link})\n\n')
-    return "".join(banners)
+    return f'!!! note "{words.status_title}"\n\n    {words.status_note} [{words.stale_link}]({link})\n\n'
 
 
 def _relative(from_page: str, to_page: str) -> str:

@@ -18,7 +18,6 @@ class Words:
     name: str
     credit: str  # "{repository}": who translated the page, and the licence
     notebooks: str
-    broken: str  # "{errors}": the banner of a page whose translation has errors
     edit: str
     section: str
     chapter: str
@@ -29,7 +28,7 @@ class Words:
     needs_data: str
     no_environment: str
     fallback: str
-    stale: str
+    status_note: str  # the one sentence of a page whose chapter has findings or drift
     stale_link: str
     fuzzy: str  # under a block that follows an older English text, before a link to English
     status_title: str
