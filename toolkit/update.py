@@ -92,6 +92,8 @@ def intact(english: Block, translation: Block) -> bool:
         return False
     if "\t" in translation.source and "\t" not in english.source:
         return False
+    if swallowed(english, translation):
+        return False
     en_facts, tr_facts = block_inline(english), block_inline(translation)
     if en_facts is not None and tr_facts is not None:
         if [words(m) for m in en_facts.math] != [words(m) for m in tr_facts.math]:
@@ -101,6 +103,20 @@ def intact(english: Block, translation: Block) -> bool:
         ):
             return False
     return True
+
+
+def swallowed(english: Block, translation: Block) -> bool:
+    """A translated heading that holds the paragraph after it (H003: a lost line break). It
+    is never carried: the updated chapter would keep a paragraph rendered as a heading, and
+    the paragraph's place in English would be empty; it is retired (nothing is lost)."""
+    from toolkit.checks.content import SWALLOWED_LENGTH, SWALLOWED_RATIO
+
+    return (
+        isinstance(english, Heading)
+        and isinstance(translation, Heading)
+        and len(translation.text) > SWALLOWED_RATIO * max(len(english.text), 1)
+        and len(translation.text) > SWALLOWED_LENGTH
+    )
 
 
 class TranslationMemory:
@@ -541,8 +557,9 @@ def update_chapter(
             return [Placed("structure", line, block.source, block.source)]
         found: list[Placed] = []
         carry = carried.get(unit_index)
-        # a translation that swallowed a label or an equation is not carried (it is retired)
-        if carry is not None and _same_definitions(carry[1], carry[2]):
+        # a translation that swallowed a label, an equation or its paragraph is not carried
+        # (it is retired)
+        if carry is not None and _same_definitions(carry[1], carry[2]) and not swallowed(carry[1], carry[2]):
             old, basis_block, translated = carry
             text = _restructured(basis_block, block, translated, renames)
             where = f"{old.shown}:{translated.span.start}"
