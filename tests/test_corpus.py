@@ -66,10 +66,10 @@ PINNED = [
     ("ko-partrita", "momentum.md", "C003", 156),
     # a translated string literal changes the printed output: a warning naming the literal
     ("id", "lr-scheduler.md", "C006", 216),
-    # an unbalanced parenthesis introduced into train()
-    ("ko-partrita", "lr-scheduler.md", "C003", 17),
-    # a ```python line pasted inside a #@save cell
-    ("id", "anchor.md", "C003", 67),
+    # a parenthesis closed early in train(): the next line is an unexpected indent (Python's line)
+    ("ko-partrita", "lr-scheduler.md", "C003", 63),
+    # a ```python line pasted inside a #@save cell, at the line it is on
+    ("id", "anchor.md", "C003", 70),
     # $$...$$:eqlabel:`...` on one line: rendered inline, unnumbered
     ("ko-partrita", "bptt.md", "E002", 41),
     # a figure dropped from the Turkish hardware chapter
