@@ -426,6 +426,20 @@ def _with_english_math(english: Block, text: str, older: Block | None = None) ->
     return text
 
 
+def _broken_math(text: str, english: Block) -> bool:
+    """Whether the carried text still holds a formula MathJax cannot typeset that English's
+    block does not have (a machine translation that moved a ``$`` into the prose)."""
+    from toolkit.checks.content import all_math, spaceless_tex, tex_problem
+
+    if "$" not in text:
+        return False
+    parsed = [b for b in parse_chapter("block", text.encode("utf-8")).blocks if not isinstance(b, Blank)]
+    theirs = {spaceless_tex(m) for m in all_math(english)}
+    return any(
+        tex_problem(m, control=False) and spaceless_tex(m) not in theirs for b in parsed for m in all_math(b)
+    )
+
+
 def _closed_roles(englishes: Iterable[Block], text: str) -> str:
     """English's roles the translation wrote without their closing backtick
     (``:numref:`sec_x içinde``: the rest of the paragraph would be read as the role's
@@ -568,7 +582,9 @@ def update_chapter(
             # in words only. Where English changed nothing but that structure, the block is
             # exact (so a second update finds it exact too: idempotent)
             origin = _restructured(basis_block, block, basis_block, renames)
-            if words(basis_block.source) == words(block.source) or words(origin) == words(block.source):
+            if _broken_math(text, block):
+                pass  # math English's formulas could not mend (E005): retired, never carried
+            elif words(basis_block.source) == words(block.source) or words(origin) == words(block.source):
                 found.append(Placed("exact", line, text, block.source, where))
             else:
                 found.append(Placed("fuzzy", line, text, origin, where))
