@@ -143,6 +143,20 @@ def seed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_seed_project(tmp_path_factory.mktemp("seed") / "project")
 
 
+def toolkit_command(
+    project: Path, *args: str, env: dict[str, str] | None = None, timeout: int = 900
+) -> subprocess.CompletedProcess[str]:
+    """The real `toolkit` command in ``project``, its output captured (``env`` adds to ours)."""
+    return subprocess.run(
+        [str(BIN / "toolkit"), *args],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+
+
 def build_site(
     project: Path, site: Path, languages: str = "", strict: bool = True
 ) -> subprocess.CompletedProcess[str]:

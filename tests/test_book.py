@@ -6,7 +6,6 @@ their labels, and findings a maintainer can act on, measured on all of ../shared
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SHARED, build_site, make_seed_project
+from conftest import ROOT, SHARED, build_site, make_seed_project, toolkit_command
 
 from toolkit.checker import project_jobs
 from toolkit.config import load_project
@@ -24,14 +23,7 @@ BOOK = SHARED / "book"
 
 
 def toolkit(project: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "toolkit"), *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env={**os.environ, **(env or {})},
-    )
+    return toolkit_command(project, *args, env=env)
 
 
 def git(repo: Path, *args: str) -> str:

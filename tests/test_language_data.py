@@ -18,7 +18,7 @@ from pathlib import Path
 
 import polib
 import pytest
-from conftest import SEED_CHAPTER, SHARED, build_site, make_seed_project
+from conftest import SEED_CHAPTER, SHARED, build_site, make_seed_project, toolkit_command
 from mathpages import CHROMIUM, FLAGS
 
 from toolkit.languages import language_table, plural_forms, search_languages
@@ -41,14 +41,7 @@ FIRST_JAPANESE = (
 
 
 def toolkit(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / "toolkit"), *args],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env={**__import__("os").environ, "D2L_SHARED": str(SHARED)},
-    )
+    return toolkit_command(project, *args, env={"D2L_SHARED": str(SHARED)})
 
 
 def japanese_edition(tmp_path: Path) -> Path:

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, toolkit_command
 
 from toolkit.checker import ChapterStore, project_jobs
 from toolkit.config import load_project
@@ -172,14 +172,7 @@ def test_the_patch_for_the_editions_repository_applies_with_git(tmp_path: Path) 
     add_edition(project, "xx", commit, url=str(repository))
     env_repos = {"TOOLKIT_REPO_DIR": str(tmp_path / "repos"), "D2L_SHARED": str(SHARED)}
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(BIN / "toolkit"), *args],
-            cwd=project,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            env={**__import__("os").environ, **env_repos},
-        )
+        return toolkit_command(project, *args, env=env_repos)
 
     assert run("sync", "--edition", "xx").returncode == 0
     chapter = project / "translations" / "xx" / "chapter_xx" / "test.md"
