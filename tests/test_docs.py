@@ -55,5 +55,5 @@ def test_the_readme_is_a_readme() -> None:
     readme = (ROOT / "README.md").read_text("utf-8")
     assert len(readme) < 6000
     assert "make setup" in readme and "make test" in readme
-    for link in ("docs/guide/workflow.md", "docs/guide/trust.md", "CHANGELOG.md"):
+    for link in ("docs/guide/workflow.md", "docs/guide/trust.md", "docs/CHANGELOG.md"):
         assert link in readme and (ROOT / link).is_file()
