@@ -4,7 +4,8 @@ editing one chapter, against a bare markdown-it-py parse of the same files.
 Each phase runs in a fresh Python process (imports included, interpreter start excluded) and
 is repeated; the best time counts. Printed as ratios to the baseline measured in the same run:
 
-- bare:  markdown-it-py (CommonMark + tables) parsing every file the check reads, nothing else
+- bare:  markdown-it-py (CommonMark + tables) reading and parsing every file the check reads,
+         nothing else (the list of files is found first, untimed)
 - cold:  the toolkit checking every translated chapter with empty caches (both cores)
 - warm:  the same again with the caches the cold run left (nothing changed)
 - edit:  the same after one translated chapter changed (one chapter is checked again)
@@ -33,32 +34,36 @@ start = time.perf_counter()
 from pathlib import Path
 source, phase, cache, only = sys.argv[1], sys.argv[2], Path(sys.argv[3]), sys.argv[4]
 from toolkit.checker import ChapterStore, check_jobs, project_jobs
-if source == "book":
-    from toolkit.config import load_project
-    config = load_project(Path.cwd())
-    store = ChapterStore(config.root)
-    paths = [config.translations_dir / e for e in only.split(",")] if only else []
-    from toolkit.cache import ResultCache
-    jobs, _, _ = project_jobs(config, paths, store=store, cache=ResultCache(cache))
-else:
-    from toolkit.corpus import corpus_jobs
-    store = ChapterStore()
-    jobs = corpus_jobs(Path(source))
-files = sorted({p for j in jobs for p in (j.translation, j.basis, j.today) if p})
-if phase == "bare":
-    from markdown_it import MarkdownIt
-    md = MarkdownIt("commonmark").enable("table")
-    tokens = sum(len(md.parse(f.read_text("utf-8"))) for f in files)
-    extra = {"tokens": tokens}
-else:
-    from toolkit.cache import ResultCache
-    from toolkit.language import LanguageDetector
-    detector = LanguageDetector(cache / "language.json")
-    results = ResultCache(cache)
-    result = check_jobs(jobs, store, detector, cache=results)
-    detector.save()
-    extra = {"findings": len(result.findings), "hits": results.hits, "model_calls": detector.model_calls}
-end = time.perf_counter()
+from toolkit.cache import ResultCache
+from toolkit.workers import workers_for
+with workers_for(ChapterStore()) as workers:
+    if phase == "bare":
+        workers = None  # the baseline's file list is found untimed, as the toolkit would
+    if source == "book":
+        from toolkit.config import load_project
+        config = load_project(Path.cwd())
+        store = workers.store if workers is not None else ChapterStore(config.root)
+        paths = [config.translations_dir / e for e in only.split(",")] if only else []
+        jobs, _, _ = project_jobs(config, paths, store=store, cache=ResultCache(cache), workers=workers)
+    else:
+        from toolkit.corpus import corpus_jobs
+        store = workers.store if workers is not None else ChapterStore()
+        jobs = corpus_jobs(Path(source))
+    files = sorted({p for j in jobs for p in (j.translation, j.basis, j.today) if p})
+    if phase == "bare":
+        from markdown_it import MarkdownIt
+        start = time.perf_counter()
+        md = MarkdownIt("commonmark").enable("table")
+        tokens = sum(len(md.parse(f.read_text("utf-8"))) for f in files)
+        extra = {"tokens": tokens}
+    else:
+        from toolkit.language import LanguageDetector
+        detector = LanguageDetector(cache / "language.json")
+        results = ResultCache(cache)
+        result = check_jobs(jobs, store, detector, cache=results, workers=workers)
+        detector.save()
+        extra = {"findings": len(result.findings), "hits": results.hits, "model_calls": detector.model_calls}
+    end = time.perf_counter()
 print(json.dumps({"seconds": end - start, "files": len(files), "chapters": len(jobs), **extra}))
 """
 
@@ -77,7 +82,11 @@ def run_phase(source: str, phase: str, cache: Path, only: str = "") -> dict[str,
 def measure(source: str, repeat: int, edit: bool) -> dict[str, list[dict[str, float]]]:
     runs: dict[str, list[dict[str, float]]] = {"bare": [], "cold": [], "warm": [], "edit": []}
     for _ in range(repeat):
-        runs["bare"].append(run_phase(source, "bare", Path(tempfile.gettempdir())))
+        bare_cache = Path(tempfile.mkdtemp(prefix="toolkit-bench-"))
+        try:
+            runs["bare"].append(run_phase(source, "bare", bare_cache))
+        finally:
+            shutil.rmtree(bare_cache)
         cache = Path(tempfile.mkdtemp(prefix="toolkit-bench-"))
         try:
             runs["cold"].append(run_phase(source, "cold", cache))

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Hashable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
 from toolkit.code import code_hash, resolved_tabs
 from toolkit.model import (
@@ -37,7 +38,6 @@ from toolkit.model import (
     Other,
     TabBlock,
     block_inline,
-    iter_blocks,
 )
 
 MIN_SCORE = 0.35
@@ -69,8 +69,18 @@ class Alignment:
 
 
 def make_units(chapter: Chapter, tabs: tuple[str, ...]) -> list[Unit]:
+    """The chapter's alignable blocks with their signatures (computed once per chapter and
+    tab list: every edition aligns with the same English)."""
+    key = ("units", tabs)
+    known = chapter.derived.get(key)
+    if known is None:
+        known = chapter.derived[key] = tuple(_make_units(chapter, tabs))
+    return list(cast(tuple[Unit, ...], known))
+
+
+def _make_units(chapter: Chapter, tabs: tuple[str, ...]) -> list[Unit]:
     units: list[Unit] = []
-    for block, tab_block in iter_blocks(chapter.blocks):
+    for block, tab_block in chapter.leaves:
         if isinstance(block, (Blank, Other)):
             continue
         signature, strong = _signature(block, tab_block, tabs)

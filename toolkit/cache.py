@@ -93,9 +93,24 @@ class ResultCache:
         self._labels[path] = (version, tuple(labels))
         return labels
 
-    def _stored_labels(self, path: Path, compute: Callable[[], list[str]]) -> list[str]:
+    def has_labels(self, path: Path) -> bool:
+        """Whether the file's labels are cached (``labels`` would not compute them)."""
+        version = file_version(path)
+        known = self._labels.get(path)
+        if known is not None and known[0] == version:
+            return True
+        stored = self._read(self._labels_entry(path))
+        if not isinstance(stored, list):
+            return False
+        self._labels[path] = (version, tuple(str(label) for label in stored))
+        return True
+
+    def _labels_entry(self, path: Path) -> Path:
         key = self.key(["ordered-labels"], [path])
-        entry = self.directory.parent / "labels" / key[:2] / f"{key}.json"
+        return self.directory.parent / "labels" / key[:2] / f"{key}.json"
+
+    def _stored_labels(self, path: Path, compute: Callable[[], list[str]]) -> list[str]:
+        entry = self._labels_entry(path)
         stored = self._read(entry)
         if isinstance(stored, list):
             return [str(label) for label in stored]
@@ -111,7 +126,13 @@ class ResultCache:
                 if not isinstance(data, list):
                     raise TypeError("not a list of findings")
                 known = tuple(
-                    Finding(**{**item, "items": tuple(item.get("items", ())), "marks": tuple(item.get("marks", ()))})
+                    Finding(
+                        **{
+                            **item,
+                            "items": tuple(item.get("items", ())),
+                            "marks": tuple(item.get("marks", ())),
+                        }
+                    )
                     for item in data
                 )
             except (AttributeError, TypeError):

@@ -9,14 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, cast
 
 from toolkit.cache import ResultCache, file_version
 from toolkit.config import ConfigError, Edition, Lock, ProjectConfig, load_editions, load_lock
 from toolkit.findings import Finding
 from toolkit.sources import verify_sources
+from toolkit.workers import CheckWorkers
 
 if TYPE_CHECKING:
+    from toolkit.align import Alignment
     from toolkit.checks import LanguageJudge
     from toolkit.model import Chapter
 
@@ -36,7 +38,14 @@ class ChapterStore:
     def __init__(self, root: Path | None = None) -> None:
         self.root = root
         self._chapters: dict[Path, tuple[tuple[int, int, int], Chapter]] = {}
+        self._labels: dict[Path, tuple[tuple[int, int, int], tuple[str, ...]]] = {}
         self._resolved: dict[Path, Path] = {}
+
+    def _key(self, path: Path) -> Path:
+        key = self._resolved.get(path)
+        if key is None:
+            key = self._resolved[path] = path.resolve()
+        return key
 
     def display(self, path: Path) -> str:
         if self.root is not None:
@@ -49,9 +58,7 @@ class ChapterStore:
     def get(self, path: Path) -> Chapter:
         from toolkit.parser import parse_chapter
 
-        key = self._resolved.get(path)
-        if key is None:
-            key = self._resolved[path] = path.resolve()
+        key = self._key(path)
         try:
             version = file_version(key)
         except OSError as error:
@@ -66,6 +73,20 @@ class ChapterStore:
         chapter = parse_chapter(self.display(path), data)
         self._chapters[key] = (version, chapter)
         return chapter
+
+    def labels(self, path: Path) -> list[str]:
+        """The labels the file defines, in document order: from a worker that parsed it
+        (``remember_labels``) while the file is unchanged, else from parsing it here."""
+        key = self._key(path)
+        known = self._labels.get(key)
+        if known is not None and known[0] == file_version(key):
+            return list(known[1])
+        return list(dict.fromkeys(label for label, _ in self.get(path).labels))
+
+    def remember_labels(self, path: Path, labels: list[str]) -> None:
+        """Keep the labels another process parsed from the file as it is now."""
+        key = self._key(path)
+        self._labels[key] = (file_version(key), tuple(labels))
 
 
 @dataclass(frozen=True)
@@ -137,6 +158,22 @@ def score_basis(
     return 2 * matched / total if total else 0.0
 
 
+def english_alignment(
+    basis: Chapter, today: Chapter, basis_tabs: tuple[str, ...], today_tabs: tuple[str, ...]
+) -> Alignment:
+    """How today's English moved on from a basis: aligned once for every edition made from
+    that basis (kept with the basis chapter, and only while ``today`` is the same object)."""
+    from toolkit.align import align_chapters
+
+    key = ("moved-on", basis_tabs, today_tabs)
+    known = basis.derived.get(key)
+    if isinstance(known, tuple) and known[0] is today:
+        return cast("Alignment", known[1])
+    alignment = align_chapters(basis, today, basis_tabs, today_tabs, same_language=True)
+    basis.derived[key] = (today, alignment)
+    return alignment
+
+
 def check_job(
     job: ChapterJob,
     store: ChapterStore,
@@ -172,7 +209,7 @@ def check_job(
     if job.today is not None and job.today.resolve() != job.basis.resolve():
         today = store.get(job.today)
         if today.text != basis.text:
-            staleness = align_chapters(basis, today, job.basis_tabs, job.today_tabs, same_language=True)
+            staleness = english_alignment(basis, today, job.basis_tabs, job.today_tabs)
     candidates = tuple(
         BasisCandidate(revision, score_basis(translation, job.tabs, store.get(path), tabs))
         for revision, path, tabs in job.candidates
@@ -198,12 +235,9 @@ def check_job(
 def ordered_labels(store: ChapterStore, cache: ResultCache | None = None) -> Callable[[Path], list[str]]:
     """A function giving a file's labels in document order (cached by content when it can)."""
 
-    def compute(path: Path) -> list[str]:
-        return list(dict.fromkeys(label for label, _ in store.get(path).labels))
-
     if cache is None:
-        return compute
-    return lambda path: cache.labels(path, lambda: compute(path))
+        return store.labels
+    return lambda path: cache.labels(path, lambda: store.labels(path))
 
 
 def file_basis(
@@ -236,10 +270,12 @@ def project_jobs(
     only: Iterable[Path] = (),
     store: ChapterStore | None = None,
     cache: ResultCache | None = None,
+    workers: CheckWorkers | None = None,
 ) -> tuple[list[ChapterJob], Lock, list[Edition]]:
     """Every translated chapter of every edition (or those under ``only``), each with its own
     basis and today's English chapter found by its labels (``toolkit.book.basis``). A file
-    with no English basis becomes a job without one (reported by the checker)."""
+    with no English basis becomes a job without one (reported by the checker). With
+    ``workers`` (sharing ``store``), the files whose labels are not cached are parsed there."""
     from toolkit.book.basis import chapter_files, english_index
     from toolkit.glossary import find_glossary
 
@@ -250,49 +286,60 @@ def project_jobs(
     editions = load_editions(config)
     today = lock.today
     wanted = [p.resolve() for p in only]
+    store = store if workers is None else workers.store
     labels_of = ordered_labels(store or ChapterStore(config.root), cache)
-    index = english_index(config.source_dir / today.id, labels_of)
-    jobs: list[ChapterJob] = []
     for edition in editions:
-        glossary = find_glossary(edition.directory)
         if lock.revision(edition.basis) is None:
             known = ", ".join(r.id for r in lock.revisions)
             raise ConfigError(
                 f"{edition.directory / 'edition.toml'}: basis {edition.basis} is not a revision in {lock.path} ({known})"
             )
-        for path in chapter_files(edition.directory):
-            if wanted and not any(w == (r := path.resolve()) or w in r.parents for w in wanted):
-                continue
-            chapter = str(path.relative_to(edition.directory))
-            basis = file_basis(config, lock, edition, path)
-            labels = labels_of(basis[0] if basis is not None else path) or labels_of(path)
-            mapped = index.locate(chapter, labels)
-            today_file = config.source_dir / today.id / mapped if mapped is not None else None
-            candidates: tuple[tuple[str, Path, tuple[str, ...]], ...] = ()
-            if basis is not None and basis[1] != "origin":
-                candidates = tuple(
-                    (r.id, config.source_dir / r.id / chapter, r.tabs)
-                    for r in lock.revisions
-                    if (config.source_dir / r.id / chapter).is_file()
-                )
-            jobs.append(
-                ChapterJob(
-                    translation=path,
-                    tabs=edition.tabs,
-                    language=edition.language,
-                    edition=edition.id,
-                    chapter=chapter,
-                    basis=basis[0] if basis is not None else None,
-                    basis_id=basis[1] if basis is not None else "",
-                    basis_tabs=basis[2] if basis is not None else edition.tabs,
-                    today=today_file,
-                    today_id=today.id,
-                    today_tabs=today.tabs,
-                    candidates=candidates if len(candidates) > 1 else (),
-                    today_chapter=mapped or "",
-                    glossary=glossary,
-                )
+    chapters = [
+        (edition, path, file_basis(config, lock, edition, path))
+        for edition in editions
+        for path in chapter_files(edition.directory)
+        if not wanted or any(w == (r := path.resolve()) or w in r.parents for w in wanted)
+    ]
+    if workers is not None:
+        needed = [
+            *chapter_files(config.source_dir / today.id),
+            *(p for _, path, basis in chapters for p in (path, *(basis[:1] if basis else ()))),
+        ]
+        workers.prefetch_labels(p for p in needed if cache is None or not cache.has_labels(p))
+    index = english_index(config.source_dir / today.id, labels_of)
+    jobs: list[ChapterJob] = []
+    glossaries = {edition.id: find_glossary(edition.directory) for edition in editions}
+    for edition, path, basis in chapters:
+        glossary = glossaries[edition.id]
+        chapter = str(path.relative_to(edition.directory))
+        labels = labels_of(basis[0] if basis is not None else path) or labels_of(path)
+        mapped = index.locate(chapter, labels)
+        today_file = config.source_dir / today.id / mapped if mapped is not None else None
+        candidates: tuple[tuple[str, Path, tuple[str, ...]], ...] = ()
+        if basis is not None and basis[1] != "origin":
+            candidates = tuple(
+                (r.id, config.source_dir / r.id / chapter, r.tabs)
+                for r in lock.revisions
+                if (config.source_dir / r.id / chapter).is_file()
             )
+        jobs.append(
+            ChapterJob(
+                translation=path,
+                tabs=edition.tabs,
+                language=edition.language,
+                edition=edition.id,
+                chapter=chapter,
+                basis=basis[0] if basis is not None else None,
+                basis_id=basis[1] if basis is not None else "",
+                basis_tabs=basis[2] if basis is not None else edition.tabs,
+                today=today_file,
+                today_id=today.id,
+                today_tabs=today.tabs,
+                candidates=candidates if len(candidates) > 1 else (),
+                today_chapter=mapped or "",
+                glossary=glossary,
+            )
+        )
     if wanted and not jobs:
         raise ConfigError("no translated chapter under " + ", ".join(str(p) for p in only))
     return jobs, lock, editions
@@ -362,38 +409,6 @@ def _cache_key(
 PARALLEL_FROM = 24
 
 
-#: What forked workers inherit from the parent instead of receiving it pickled: the chapters
-#: the parent already parsed (collecting the book's labels) and those labels.
-_INHERITED: dict[str, Any] = {}
-
-
-def _check_chunk(
-    jobs: list[ChapterJob],
-    judgements: dict[str, str] | None,
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
-) -> tuple[list[ChapterResult], dict[str, str], int]:
-    """One worker's share (runs in a forked process): its results and the language
-    judgements it made, for the parent to keep."""
-    from toolkit.language import LanguageDetector
-
-    store: ChapterStore = _INHERITED["store"]
-    labels: dict[str, frozenset[str]] = _INHERITED["labels"]
-    detector = None
-    if judgements is not None:
-        detector = LanguageDetector(None)
-        detector.cache = dict(judgements)
-    results = [
-        check_job(job, store, labels.get(job.edition, frozenset()), detector, select, ignore) for job in jobs
-    ]
-    made = (
-        {k: v for k, v in detector.cache.items() if k not in judgements}
-        if detector and judgements is not None
-        else {}
-    )
-    return results, made, detector.model_calls if detector is not None else 0
-
-
 def check_jobs(
     jobs: list[ChapterJob],
     store: ChapterStore,
@@ -402,12 +417,13 @@ def check_jobs(
     ignore: Iterable[str] = (),
     progress: Callable[[ChapterJob], None] | None = None,
     cache: ResultCache | None = None,
-    workers: int | None = None,
+    workers: CheckWorkers | None = None,
 ) -> RunResult:
     """Check every job. With a ``cache``, a chapter whose inputs did not change is neither
-    parsed nor checked again. Many chapters to check are shared between ``workers``
-    processes (default: the cores), in contiguous runs of chapters so that editions of one
-    chapter share their English parse; results keep the jobs' order."""
+    parsed nor checked again. The chapters to check go to ``workers`` (those that parsed
+    their files when ``project_jobs`` was given them); without, many chapters are shared
+    between worker processes forked now, one per core, that inherit the parsed chapters.
+    Results keep the jobs' order."""
     import os
 
     from toolkit.language import LanguageDetector
@@ -427,38 +443,27 @@ def check_jobs(
                 progress(job)
         else:
             pending.append(index)
-    workers = workers or os.cpu_count() or 1
     shareable = detector is None or isinstance(detector, LanguageDetector)
-    if workers > 1 and len(pending) >= PARALLEL_FROM and shareable:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        # chapters of one English path together: the worker parses that English once
-        ordered = sorted(pending, key=lambda i: (str(jobs[i].today or jobs[i].basis or ""), i))
-        size = -(-len(ordered) // (workers * 4))
-        chunks = [ordered[start : start + size] for start in range(0, len(ordered), size)]
+    cores = os.cpu_count() or 1
+    own = workers is None and cores > 1 and len(pending) >= PARALLEL_FROM and shareable
+    pool = CheckWorkers(store, cores) if own else workers if shareable else None
+    if pool is not None and pending:
         judgements = detector.cache if isinstance(detector, LanguageDetector) else None
-        _INHERITED.update(store=store, labels=labels)
         try:
-            pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-            futures = {
-                pool.submit(_check_chunk, [jobs[i] for i in chunk], judgements, select, ignore): chunk
-                for chunk in chunks
-            }
-        finally:
-            _INHERITED.clear()  # the workers forked with it; the parent does not keep it
-        with pool:
-            for future in as_completed(futures):
-                results, made, calls = future.result()
+            checked = pool.check([jobs[i] for i in pending], labels, judgements, select, ignore)
+            for chunk, results, made, calls in checked:
                 if isinstance(detector, LanguageDetector):
                     detector.model_calls += calls
                     if made:
                         detector.cache.update(made)
                         detector.dirty = True
-                for index, checked in zip(futures[future], results, strict=True):
-                    found[index] = checked
+                for position, result in zip(chunk, results, strict=True):
+                    found[pending[position]] = result
                     if progress is not None:
-                        progress(checked.job)
+                        progress(result.job)
+        finally:
+            if own:
+                pool.close()
     else:
         for index in pending:
             job = jobs[index]

@@ -21,6 +21,7 @@ from toolkit.checker import ChapterJob, ChapterStore, RunResult, check_jobs, pro
 from toolkit.checks import RULES
 from toolkit.config import ConfigError, find_project_root, load_editions, load_lock, load_project
 from toolkit.sources import SourceError, sync_sources
+from toolkit.workers import CheckWorkers, workers_for
 
 if TYPE_CHECKING:
     from toolkit.config import ProjectConfig
@@ -321,11 +322,11 @@ def check_alignment(
             for path in paths:
                 if not path.exists():
                     raise click.BadParameter(f"{path}: no such file or directory", param_hint="PATHS")
-            jobs, _, _ = project_jobs(
-                config, paths, store=store, cache=None if no_cache else ResultCache(config.cache_dir)
-            )
         cache = None if no_cache else ResultCache(cache_dir)
-        result = _run(jobs, store, detector, select_codes, ignore_codes, cache)
+        with workers_for(store) as workers:
+            if not pair_mode:
+                jobs, _, _ = project_jobs(config, paths, store=store, cache=cache, workers=workers)
+            result = _run(jobs, store, detector, select_codes, ignore_codes, cache, workers)
         detector.save()
         _emit(result, output_format, output, verbose)
         failing = FAIL_ON[: FAIL_ON.index(fail_on) + 1] if fail_on != "never" else ()
@@ -349,6 +350,7 @@ def _run(
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     cache: ResultCache | None,
+    workers: CheckWorkers | None = None,
 ) -> RunResult:
     from rich.console import Console
     from rich.progress import Progress
@@ -363,7 +365,7 @@ def _run(
         def advance(job: ChapterJob) -> None:
             progress.update(task, advance=1, description=f"{job.edition}/{job.chapter}")
 
-        return check_jobs(jobs, store, detector, select, ignore, advance, cache)
+        return check_jobs(jobs, store, detector, select, ignore, advance, cache, workers)
 
 
 def _emit(result: RunResult, output_format: str, output: Path | None, verbose: bool = False) -> None:
@@ -414,7 +416,12 @@ framework_option = click.option(
     help="Carry onto this English revision of source_en/LOCK.toml (its id or commit) instead of today's.",
 )
 def update_command(
-    paths: tuple[Path, ...], editions: tuple[str, ...], check: bool, output_format: str, verbose: bool, to: str
+    paths: tuple[Path, ...],
+    editions: tuple[str, ...],
+    check: bool,
+    output_format: str,
+    verbose: bool,
+    to: str,
 ) -> None:
     """Carry translations forward onto today's English, block by block.
 

@@ -316,6 +316,7 @@ def changed_literals(english: str, translated: str) -> list[tuple[str, str]] | N
     return [(a, b) for a, b in zip(ours[1], theirs[1], strict=True) if a != b]
 
 
+@lru_cache(maxsize=65536)
 def code_hash(code: str) -> str:
     return hashlib.sha256(normalise_code(code).encode("utf-8", "surrogateescape")).hexdigest()[:16]
 

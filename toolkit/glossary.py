@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-from toolkit.model import Paragraph, Table, iter_blocks
+from toolkit.model import Paragraph, Table
 
 GLOSSARY_FILES = ("TERMINOLOGY.md", "glossary.md")
 #: Terms this short or this common in ordinary English match too much to be useful.
@@ -105,7 +105,7 @@ def _load(path: str, data: bytes) -> Glossary:
 
     chapter = parse_chapter(path, data)
     terms: dict[str, Term] = {}
-    for block, _ in iter_blocks(chapter.blocks):
+    for block, _ in chapter.leaves:
         pairs: list[tuple[str, str]] = []
         if isinstance(block, Table):
             pairs = [(row[0], row[1]) for row in block.rows[1:] if len(row) >= 2]

@@ -234,12 +234,12 @@ class LanguageDetector:
 
 def detect_document_language(chapter: object) -> str | None:
     """The language of a whole chapter's prose (pair mode without --lang), seeded langdetect."""
-    from toolkit.model import Chapter, block_inline, iter_blocks
+    from toolkit.model import Chapter, block_inline
 
     assert isinstance(chapter, Chapter)
     text = " ".join(
         inline.plain_text
-        for block, _ in iter_blocks(chapter.blocks)
+        for block, _ in chapter.leaves
         if (inline := block_inline(block)) is not None
     )
     if not text.strip():

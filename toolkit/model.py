@@ -15,7 +15,9 @@ Invariants:
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Union
 
 from toolkit.findings import Severity
@@ -250,6 +252,24 @@ class Chapter:
     blocks: tuple[Block, ...]
     diagnostics: tuple[Diagnostic, ...] = ()
     labels: tuple[tuple[str, int], ...] = field(default=())  # (label, line) in order
+
+    # Derived once per chapter (``cached_property`` writes the instance's ``__dict__``, which
+    # a frozen dataclass allows): every rule walks the same chapter again.
+    @cached_property
+    def leaves(self) -> tuple[tuple[Block, TabBlock | None], ...]:
+        """``iter_blocks(self.blocks)``: every leaf block with its ``:begin_tab:`` block."""
+        return tuple(iter_blocks(self.blocks))
+
+    @cached_property
+    def derived(self) -> dict[Hashable, object]:
+        """Values other modules derive from this chapter alone, kept with it (the chapter is
+        immutable, so they never go stale): the aligner's units per tab list."""
+        return {}
+
+    @cached_property
+    def roles(self) -> tuple[Role, ...]:
+        """Every role the chapter writes, in document order."""
+        return tuple(role for block, _ in self.leaves for role in block_roles(block))
 
 
 def render_source(chapter: Chapter) -> str:

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from toolkit.align import Alignment, Unit
 from toolkit.findings import SEVERITIES, Finding, Severity
 from toolkit.glossary import Glossary
 from toolkit.language import LanguageJudge
-from toolkit.model import Blank, Chapter, HtmlBlock, iter_blocks
+from toolkit.model import Blank, Chapter, HtmlBlock, InlineFacts
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,13 @@ class CheckContext:
     @property
     def tr(self) -> Chapter:
         return self.alignment.tr
+
+    @cached_property
+    def prose(self) -> tuple[tuple[Unit, InlineFacts, Unit, InlineFacts], ...]:
+        """``prose_pairs(self.alignment)``, merged once for every rule that compares prose."""
+        from toolkit.checks.pairs import prose_pairs
+
+        return tuple(prose_pairs(self.alignment))
 
     def finding(self, rule_code: str, unit_or_line: Unit | int, message: str, **extra: Any) -> Finding:
         spec = RULES[rule_code]
@@ -134,7 +142,7 @@ def suppressed_codes(chapter: Chapter) -> tuple[set[str], dict[int, set[str]]]:
     whole: set[str] = set()
     by_line: dict[int, set[str]] = {}
     pending: set[str] = set()
-    for block, _ in iter_blocks(chapter.blocks):
+    for block, _ in chapter.leaves:
         if isinstance(block, HtmlBlock):
             whole.update(block.suppress_file)
             pending.update(block.suppress)

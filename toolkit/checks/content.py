@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from toolkit.checks import GROUP_OVER, CheckContext, Finding, rule
 from toolkit.checks.labels import chapter_roles, defined_labels, references_to
 from toolkit.checks.markup import ESCAPES, LOST_ESCAPE
-from toolkit.checks.pairs import anchor_line, both, missing, only_en, prose_pairs
+from toolkit.checks.pairs import anchor_line, both, missing, only_en
 from toolkit.model import (
     Attributes,
     Blank,
@@ -86,7 +86,7 @@ def equation_missing(context: CheckContext) -> Iterable[Finding]:
     lines of its own (``$$...$$:eqlabel:`x``` on one line): it renders inline and unnumbered.
     """
     inline_math: dict[str, int] = {}
-    for block, _ in iter_blocks(context.tr.blocks):
+    for block, _ in context.tr.leaves:
         if (facts := block_inline(block)) is not None:
             for math in facts.math:
                 inline_math.setdefault(spaceless_tex(math), block.span.start)
@@ -132,7 +132,7 @@ def inline_math_changed(context: CheckContext) -> Iterable[Finding]:
     ``$45^\\text{th}$`` is ``ke-$45$``, and math that is just a number is there when the
     translation writes the number as text (``16Gb/s`` for ``$16$ Gb/s``).
     """
-    for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
+    for en_unit, en, tr_unit, tr in context.prose:
         # a formula a tool damaged (a doubled backslash) is E005's: one cause, one finding
         damaged = {_loose_key(repaired_tex(m)) for m in tr.math if tex_problem(m, control=False)}
         # "$0$, $1$ and $9/13$" written "$0, 1, 9/13$" is the same math
@@ -242,10 +242,10 @@ def math_does_not_typeset(context: CheckContext) -> Iterable[Finding]:
     of a file, that is one finding for the file, each formula an item (ko-partrita: 33 files,
     every formula). A formula's finding points at the line the formula starts on.
     """
-    english = {spaceless_tex(m) for block, _ in iter_blocks(context.en.blocks) for m in all_math(block)}
+    english = {spaceless_tex(m) for block, _ in context.en.leaves for m in all_math(block)}
     doubled: list[tuple[int, str]] = []
     others: list[tuple[int, str]] = []
-    for block, _ in iter_blocks(context.tr.blocks):
+    for block, _ in context.tr.leaves:
         for math in all_math(block):
             problem = tex_problem(math, control=False)
             if problem and spaceless_tex(math) not in english:
@@ -302,7 +302,7 @@ def display_math_made_inline(context: CheckContext) -> Iterable[Finding]:
     A formula with no label that the translation writes inline, with nothing glued to it,
     renders fine: no finding.
     """
-    for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
+    for en_unit, en, tr_unit, tr in context.prose:
         if not en.display_math:
             continue
         shown = {math_key(m) for m in tr.display_math}
@@ -342,7 +342,7 @@ def figure_missing(context: CheckContext) -> Iterable[Finding]:
     said, with the image's line.
     """
     inline_images: dict[str, int] = {}
-    for block, _ in iter_blocks(context.tr.blocks):
+    for block, _ in context.tr.leaves:
         inline = block_inline(block)
         if inline is not None and not isinstance(block, Figure):
             for link in inline.links:
@@ -382,7 +382,7 @@ def link_changed(context: CheckContext) -> Iterable[Finding]:
     """A link URL of the English block is dropped or changed in its translation. A link an
     edition localised to its own site or repository (``d2l.ai/…`` → ``tr.d2l.ai/…``,
     ``d2l-en`` → ``d2l-tr``) is kept, not changed."""
-    for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
+    for en_unit, en, tr_unit, tr in context.prose:
         wanted = tuple(_site_neutral(link.url) for link in en.links if not link.image)
         have = tuple(_site_neutral(link.url) for link in tr.links if not link.image)
         lost = missing(wanted, have)
@@ -403,7 +403,7 @@ def inline_code_lost(context: CheckContext) -> Iterable[Finding]:
     an edition localised on purpose (``cd …/d2l-en`` → ``cd …/d2l-tr``: its own repository) is
     kept, not lost.
     """
-    for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
+    for en_unit, en, tr_unit, tr in context.prose:
         # in the order English has them: a set would order them by hash, differently each run
         lost = missing(
             tuple(dict.fromkeys(_repository_neutral(c) for c in en.code_spans)),
@@ -434,7 +434,7 @@ def _repository_neutral(span: str) -> str:
 @rule("I002", "number-lost", "info", grouped=True)
 def number_lost(context: CheckContext) -> Iterable[Finding]:
     """Numbers of the English block do not appear in its translation."""
-    for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
+    for en_unit, en, tr_unit, tr in context.prose:
         tr_numbers = set(tr.numbers) | {n.replace(",", ".") for n in tr.numbers}
         lost = sorted(
             {
@@ -504,7 +504,7 @@ def heading_swallowed_text(context: CheckContext) -> Iterable[Finding]:
 
 def _prose_after_headings(chapter: Chapter) -> set[int]:
     """First lines of the headings of ``chapter`` that a paragraph or list follows."""
-    blocks = [b for b, _ in iter_blocks(chapter.blocks) if not isinstance(b, (Blank, Attributes))]
+    blocks = [b for b, _ in chapter.leaves if not isinstance(b, (Blank, Attributes))]
     return {
         block.span.start
         for block, after in itertools.pairwise(blocks)
@@ -515,7 +515,7 @@ def _prose_after_headings(chapter: Chapter) -> set[int]:
 def _next_block_line(chapter: Chapter, block: Block) -> int:
     later = [
         b.span.start
-        for b, _ in iter_blocks(chapter.blocks)
+        for b, _ in chapter.leaves
         if b.span.start > block.span.end and not isinstance(b, (Blank, Attributes))
     ]
     return min(later, default=0)

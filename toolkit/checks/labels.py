@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from toolkit.checks import CheckContext, Finding, rule
-from toolkit.checks.pairs import both, missing, only_en, prose_pairs
+from toolkit.checks.pairs import both, missing, only_en
 from toolkit.model import (
     CITATION_ROLES,
     DEFINING_ROLES,
@@ -15,14 +15,12 @@ from toolkit.model import (
     Chapter,
     Equation,
     Role,
-    block_roles,
     is_label,
-    iter_blocks,
 )
 
 
-def chapter_roles(chapter: Chapter) -> list[Role]:
-    return [role for block, _ in iter_blocks(chapter.blocks) for role in block_roles(block)]
+def chapter_roles(chapter: Chapter) -> tuple[Role, ...]:
+    return chapter.roles
 
 
 def defined_labels(chapter: Chapter) -> set[str]:
@@ -212,7 +210,7 @@ def reference_dangling(context: CheckContext) -> Iterable[Finding]:
 @rule("R002", "reference-dropped", "warning")
 def reference_dropped(context: CheckContext) -> Iterable[Finding]:
     """A reference or citation of the English block is missing from its translation."""
-    for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
+    for en_unit, en, tr_unit, tr in context.prose:
         wanted = tuple(
             f":{r.name}:`{r.target}`" for r in en.roles if r.name in REFERENCE_ROLES | CITATION_ROLES
         )

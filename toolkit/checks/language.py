@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from toolkit.checks import CheckContext, Finding, rule
-from toolkit.checks.pairs import prose_pairs
 from toolkit.model import Figure, Heading, Table
 
 MIN_LETTERS = 25
@@ -28,7 +27,7 @@ def paragraph_untranslated(context: CheckContext) -> Iterable[Finding]:
     """
     if context.language == "en":
         return
-    for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
+    for en_unit, en, tr_unit, tr in context.prose:
         if isinstance(tr_unit.block, (Table, Figure)):
             continue  # tables are mostly numbers and names; F003 covers captions
         text = tr.plain_text
@@ -47,7 +46,7 @@ def paragraph_wrong_language(context: CheckContext) -> Iterable[Finding]:
     """A block is neither English nor the edition's language (e.g. pasted from another edition)."""
     if context.language == "en" or context.detector is None:
         return
-    for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
+    for en_unit, en, tr_unit, tr in context.prose:
         text = tr.plain_text
         if _letters(text) < 60 or text == en.plain_text or isinstance(tr_unit.block, Table):
             continue
@@ -63,7 +62,7 @@ def short_text_identical(context: CheckContext) -> Iterable[Finding]:
     """
     if context.language == "en":
         return
-    for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
+    for en_unit, en, tr_unit, tr in context.prose:
         if isinstance(tr_unit.block, Figure):
             continue  # F003 covers captions
         if (
@@ -89,7 +88,7 @@ def glossary_term_not_used(context: CheckContext) -> Iterable[Finding]:
     """
     if context.glossary is None:
         return
-    for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
+    for en_unit, en, tr_unit, tr in context.prose:
         if not tr.plain_text or tr.plain_text == en.plain_text:
             continue  # untranslated: P001's
         for term in context.glossary.expected(en.plain_text, tr.plain_text):

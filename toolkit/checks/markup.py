@@ -6,13 +6,13 @@ import re
 from collections.abc import Iterable
 
 from toolkit.checks import CheckContext, Finding, rule
-from toolkit.model import Equation, block_inline, iter_blocks
+from toolkit.model import Equation, block_inline
 
 CURRENCY = re.compile(r"^\s*\d[\d.,]*\s+[^\W\d_]{2,}")
 
 
 def _inline_blocks(context: CheckContext) -> Iterable[tuple[int, object]]:
-    for block, _ in iter_blocks(context.tr.blocks):
+    for block, _ in context.tr.leaves:
         inline = block_inline(block)
         if inline is not None:
             yield block.span.start, inline
@@ -31,12 +31,12 @@ def literal_emphasis(context: CheckContext) -> Iterable[Finding]:
     """
     english = {
         word
-        for block, _ in iter_blocks(context.en.blocks)
+        for block, _ in context.en.leaves
         if (facts := block_inline(block)) is not None
         for _, excerpt in facts.literal_markup
         for word in _delimited_words(excerpt)
     }
-    for block, _ in iter_blocks(context.tr.blocks):
+    for block, _ in context.tr.leaves:
         inline = block_inline(block)
         if inline is None:
             continue
@@ -65,7 +65,7 @@ def _delimited_words(excerpt: str) -> set[str]:
 @rule("M002", "unclosed-code-or-role", "error")
 def unclosed_code_or_role(context: CheckContext) -> Iterable[Finding]:
     """A backtick or a role (``:numref:`x``) is never closed and will show literally."""
-    for block, _ in iter_blocks(context.tr.blocks):
+    for block, _ in context.tr.leaves:
         inline = block_inline(block)
         if inline is None:
             continue
@@ -82,7 +82,7 @@ def unclosed_code_or_role(context: CheckContext) -> Iterable[Finding]:
 @rule("M003", "dollar-as-currency", "warning")
 def dollar_as_currency(context: CheckContext) -> Iterable[Finding]:
     """A ``$`` meant as a currency sign starts inline math (``$5 and $10``)."""
-    for block, _ in iter_blocks(context.tr.blocks):
+    for block, _ in context.tr.leaves:
         inline = block_inline(block)
         if inline is None:
             continue
@@ -110,7 +110,7 @@ def tex_escape_lost(context: CheckContext) -> Iterable[Finding]:
     Why: the formula renders wrong (or not at all); such files are usually machine-processed
     with escapes interpreted.
     """
-    for block, _ in iter_blocks(context.tr.blocks):
+    for block, _ in context.tr.leaves:
         inline = block_inline(block)
         maths = list(inline.math) if inline is not None else []
         if isinstance(block, Equation):
@@ -134,7 +134,7 @@ def sentences_joined(context: CheckContext) -> Iterable[Finding]:
 
     Example: ``두었습니다.간단한`` should be ``두었습니다. 간단한``.
     """
-    for block, _ in iter_blocks(context.tr.blocks):
+    for block, _ in context.tr.leaves:
         inline = block_inline(block)
         if inline is None or not inline.joined_sentences:
             continue
@@ -156,9 +156,8 @@ def highlight_marks_lost(context: CheckContext) -> Iterable[Finding]:
     Why: d2l's slides are made from the marked passages; an edition without them has no
     slides for that block.
     """
-    from toolkit.checks.pairs import prose_pairs
 
-    for en_unit, en, tr_unit, tr in prose_pairs(context.alignment):
+    for en_unit, en, tr_unit, tr in context.prose:
         if en.slide_marks > tr.slide_marks:
             yield context.finding(
                 "M006",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from functools import lru_cache
 
 from toolkit.align import Unit
 from toolkit.checks import CheckContext, Finding, declare, rule
@@ -11,6 +12,7 @@ from toolkit.code import normalise_code, resolved_tabs
 from toolkit.model import Block, CodeCell, TabBlock
 
 
+@lru_cache(maxsize=8192)  # English's own change: the same for every edition made from it
 def _word_diff(old: str, new: str) -> str:
     old_words, new_words = old.split(), new.split()
     out: list[str] = []

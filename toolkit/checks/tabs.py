@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from toolkit.checks import CheckContext, Finding, rule
 from toolkit.checks.pairs import anchor_line, both, only_en, only_tr
 from toolkit.code import ALL_TABS, describe_tabs, resolved_tabs
-from toolkit.model import CodeCell, TabBlock, iter_blocks
+from toolkit.model import CodeCell, TabBlock
 
 
 @rule("T001", "cell-tabs-mismatch", "error")
@@ -70,7 +70,7 @@ def tab_block_missing(context: CheckContext) -> Iterable[Finding]:
 def unknown_tab(context: CheckContext) -> Iterable[Finding]:
     """A cell or tab block names a framework that is not in the edition's ``tabs``."""
     known = set(context.alignment.tr_tabs) | {ALL_TABS}
-    for block, _ in iter_blocks(context.tr.blocks):
+    for block, _ in context.tr.leaves:
         names: tuple[str, ...] = ()
         if isinstance(block, CodeCell) and block.executable:
             names = block.tabs or ()

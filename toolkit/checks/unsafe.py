@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from toolkit.checks import CheckContext, Finding, rule
-from toolkit.model import Block, CodeCell, HtmlBlock, TabBlock, block_inline, iter_blocks
+from toolkit.model import Block, CodeCell, HtmlBlock, TabBlock, block_inline
 
 TAG = re.compile(r"<\s*/?\s*([A-Za-z][\w:-]*)")
 #: Elements that run code, load another document or change the page around them.
@@ -129,7 +129,7 @@ def active_content_added(context: CheckContext) -> Iterable[Finding]:
     Fix: remove it; write the words only.
     """
     english = _english_counterparts(context)
-    for block, _ in iter_blocks(context.tr.blocks):
+    for block, _ in context.tr.leaves:
         counterpart = english.get(block.span.start)
         allowed = {what for _, what in active_content(counterpart)} if counterpart is not None else set()
         for line, what in active_content(block):
@@ -169,8 +169,8 @@ def raw_html_added(context: CheckContext) -> Iterable[Finding]:
     attributes, so the rest is stripped from the page, and what remains may not look as meant.
     Example: ``<div style="…">`` or ``<font>`` around a translated paragraph.
     """
-    used = {tag for block, _ in iter_blocks(context.en.blocks) for _, tag in raw_tags(block)}
-    for block, _ in iter_blocks(context.tr.blocks):
+    used = {tag for block, _ in context.en.leaves for _, tag in raw_tags(block)}
+    for block, _ in context.tr.leaves:
         added = sorted({tag for _, tag in raw_tags(block) if tag not in used and tag not in ACTIVE_TAGS})
         if added:
             yield context.finding(

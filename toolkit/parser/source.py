@@ -8,6 +8,7 @@ numbers are the same either way).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from toolkit.model import Diagnostic
@@ -19,6 +20,11 @@ BOM = "\ufeff"
 class DecodedSource:
     text: str
     diagnostics: tuple[Diagnostic, ...]
+
+
+#: Control characters a markdown file should not hold: all below a space but tab and line
+#: feed, and a carriage return unless it ends a line (``\r\n``).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]|\r(?!\n)")
 
 
 def decode_source(data: bytes) -> DecodedSource:
@@ -39,11 +45,7 @@ def decode_source(data: bytes) -> DecodedSource:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         diagnostics.append(Diagnostic("X003", "NUL byte: this looks like a binary file, not markdown", line))
     # a carriage return is a line ending only before \n: alone it is damage (\rightarrow)
-    controls = [
-        i
-        for i, ch in enumerate(text)
-        if ch < " " and ch not in "\t\n" and not (ch == "\r" and text[i + 1 : i + 2] == "\n")
-    ]
+    controls = [found.start() for found in CONTROL.finditer(text)]
     if controls and b"\x00" not in data:
         line = text[: controls[0]].count("\n") + 1
         diagnostics.append(
