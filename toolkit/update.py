@@ -60,6 +60,7 @@ from toolkit.model import (
     iter_blocks,
 )
 from toolkit.parser import parse_chapter
+from toolkit.tex import all_math, math_key, repaired_tex, spaceless_tex, tex_problem, tex_shape
 
 Kind = Literal["exact", "fuzzy", "memory", "english", "structure"]
 KINDS: tuple[Kind, ...] = ("exact", "fuzzy", "memory", "english")
@@ -389,7 +390,6 @@ def _with_english_math(english: Block, text: str, older: Block | None = None) ->
     translation read one ``$`` as a currency), and a formula that does not typeset whose
     tool damage undone (``repaired_tex``) has the shape of one of English's, which then
     stands in its place. Math is English's structure: update never carries it broken."""
-    from toolkit.checks.content import math_key, repaired_tex, tex_problem, tex_shape
 
     theirs = block_inline(english)
     if theirs is None or not (theirs.math or theirs.display_math) or "$" not in text:
@@ -429,7 +429,6 @@ def _with_english_math(english: Block, text: str, older: Block | None = None) ->
 def _broken_math(text: str, english: Block) -> bool:
     """Whether the carried text still holds a formula MathJax cannot typeset that English's
     block does not have (a machine translation that moved a ``$`` into the prose)."""
-    from toolkit.checks.content import all_math, spaceless_tex, tex_problem
 
     if "$" not in text:
         return False

@@ -9,7 +9,6 @@ from collections.abc import Iterable
 
 from toolkit.checks import GROUP_OVER, CheckContext, Finding, rule
 from toolkit.checks.labels import chapter_roles, defined_labels, references_to
-from toolkit.checks.markup import ESCAPES, LOST_ESCAPE
 from toolkit.checks.pairs import anchor_line, both, missing, only_en
 from toolkit.model import (
     Attributes,
@@ -24,34 +23,20 @@ from toolkit.model import (
     block_inline,
     iter_blocks,
 )
-
-
-def spaceless_tex(text: str) -> str:
-    """TeX compared as MathJax reads it: spacing aside."""
-    return "".join(text.split())
-
-
-# words inside these commands are prose a translator translates ("\text{if } x > 0")
-TEXT_COMMANDS = re.compile(r"\\(?:text|textrm|textit|textbf|textsf|mbox)\s*\{[^{}]*\}|\\mathrm\s*\{[^{}\\]{3,}\}")
-# "60,000", "60.000", "60{,}000", "60\,000": one number in every locale
-THOUSANDS = re.compile(r"(?<=\d)(?:\{[.,]\}|[.,]|\\,|\\ |~)(?=\d{3}(?!\d))")
-ORDINAL = re.compile(r"\^\{?(?:\\(?:text|mathrm|textrm)\{)?(?:st|nd|rd|th)\}*\}?$")
-
-
-# thin and negative spaces ("[\![x]\!]", "60\,000"): spacing, not structure
-SPACING = re.compile(r"(?<!\\)\\[!,;:]")
-
-
-def tex_shape(text: str) -> str:
-    """TeX as the reader sees its structure: words in text commands, braces and spacing aside."""
-    return (
-        spaceless_tex(SPACING.sub("", TEXT_COMMANDS.sub(r"\\text{}", text))).replace("{", "").replace("}", "")
-    )
-
-
-def math_key(math: str) -> str:
-    """Inline math compared across locales: number formats and ordinal suffixes aside."""
-    return THOUSANDS.sub("", tex_shape(ORDINAL.sub("", spaceless_tex(math))))
+from toolkit.tex import (
+    LOST_ESCAPE,
+    TEX_COMMAND,
+    THOUSANDS,
+    all_math,
+    dropped_backslashes,
+    math_key,
+    math_line,
+    repaired_tex,
+    restored_escapes,
+    spaceless_tex,
+    tex_problem,
+    tex_shape,
+)
 
 
 def _written_as_text(number: str, text: str) -> bool:
@@ -69,6 +54,10 @@ def equation_changed(context: CheckContext) -> Iterable[Finding]:
     for en_unit, en, tr_unit, tr in both(context.alignment, Equation):
         if tex_problem(tr.tex, control=False) and not tex_problem(en.tex, control=False):
             continue  # E005 names the cause (a doubled backslash, a lost brace): one finding
+        if (LOST_ESCAPE.search(tr.tex) and not LOST_ESCAPE.search(en.tex)) or dropped_backslashes(
+            en.tex, tr.tex
+        ):
+            continue  # M005's: a tool read the backslashes as escapes
         if tex_shape(en.tex) != tex_shape(tr.tex):
             yield context.finding(
                 "E001",
@@ -135,6 +124,13 @@ def inline_math_changed(context: CheckContext) -> Iterable[Finding]:
     for en_unit, en, tr_unit, tr in context.prose:
         # a formula a tool damaged (a doubled backslash) is E005's: one cause, one finding
         damaged = {_loose_key(repaired_tex(m)) for m in tr.math if tex_problem(m, control=False)}
+        # and one whose backslashes a tool read as escapes is M005's
+        commands = frozenset(name for m in en.math for name in TEX_COMMAND.findall(m))
+        damaged |= {
+            _loose_key(restored[0])
+            for m in tr.math
+            if (restored := restored_escapes(m, commands))[1] or LOST_ESCAPE.search(m)
+        }
         # "$0$, $1$ and $9/13$" written "$0, 1, 9/13$" is the same math
         parts = {part for m in tr.math for part in _loose_key(m).split(",")}
         translated = {_loose_key(m) for m in tr.math}
@@ -159,75 +155,6 @@ def _loose_key(math: str) -> str:
     return math_key(math).rstrip(".,;:")
 
 
-def tex_balance(tex: str) -> tuple[int, int]:
-    """Unescaped ``{`` minus ``}``, and ``\\begin`` minus ``\\end``: zero in TeX that typesets."""
-    plain = re.sub(r"\\.", "", tex)  # \{ and \} are braces in the formula, not groups
-    return plain.count("{") - plain.count("}"), tex.count("\\begin{") - tex.count("\\end{")
-
-
-# "\beta", "\frac" read by a tool as Python escapes: a backspace and "eta", a form feed and "rac"
-ESCAPED = {"\x07": "\\a", "\x08": "\\b", "\x0b": "\\v", "\x0c": "\\f"}
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-# "\\mathbf", "\\|": a tool doubled the backslash of a command. "\\" then a letter is also a
-# row break followed by a variable ("x_1 \\x_2"), so only a command of two letters or more, or
-# a symbol command that no row starts with, counts
-DOUBLED = re.compile(r"(?<!\\)\\\\([A-Za-z]{2,}|[|.,;!])")
-# "[\[x\]]" for "[\![x]\!]": a tool escaped the brackets (markdown's habit), and MathJax
-# reads "\[" inside a formula as the start of display math; "\\[2pt]" is a row break
-ESCAPED_BRACKET = re.compile(r"(?<!\\)\\([\[\]])")
-# "D \def = {…}": a machine translation's word for "\stackrel{\text{def}}{=}" (ko-partrita
-# ranking.md); TeX's \def defines a macro and must name it ("\def\x{…}")
-UNNAMED_DEF = re.compile(r"(?<!\\)\\def(?![A-Za-z])(?!\s*\\[A-Za-z])")
-# undone only in a formula whose commands were doubled: "\\\\left\\\\{" was "\\left\\{"
-DOUBLED_BRACE = re.compile(r"(?<!\\)\\\\([{}])")
-
-
-def tex_problem(tex: str, control: bool = True) -> str:
-    """Why MathJax cannot typeset ``tex`` as its author meant, or "" when nothing is seen
-    (control characters only with ``control``)."""
-    braces, environments = tex_balance(tex)
-    if braces:
-        return f"{abs(braces)} {'unclosed' if braces > 0 else 'unopened'} brace(s)"
-    if environments:
-        return f"{abs(environments)} unmatched \\begin/\\end"
-    character = CONTROL.search(tex) if control else None
-    if character:
-        escape = ESCAPED.get(character.group(0), "an escape")
-        return f"a control character where {escape} was (a tool read it as an escape)"
-    if control and LOST_ESCAPE.search(tex):  # M005's to report
-        return "a tab where `\\t` was (a tool read `\\textrm`, `\\times` as an escape)"
-    doubled = DOUBLED.search(tex)
-    if doubled:
-        return f"a doubled backslash: `\\\\{doubled.group(1)}` for `\\{doubled.group(1)}`"
-    if UNNAMED_DEF.search(tex):
-        return "`\\def` with no macro name after it (MathJax: \\def must be followed by a control sequence)"
-    bracket = ESCAPED_BRACKET.search(tex)
-    if bracket:
-        return f"an escaped bracket `\\{bracket.group(1)}` (MathJax reads it as display math)"
-    return ""
-
-
-def repaired_tex(tex: str) -> str:
-    """``tex`` with what a tool did to it undone where that is certain (escapes read as control
-    characters or tabs, doubled backslashes of commands, escaped brackets); braces a tool lost
-    or added are not guessed."""
-    tex = CONTROL.sub(lambda m: ESCAPED.get(m.group(0), m.group(0)), tex)
-    tex = ESCAPED_BRACKET.sub(r"\1", LOST_ESCAPE.sub(lambda m: ESCAPES[m.group(0)], tex))
-    if DOUBLED.search(tex) is None:
-        return tex
-    tex = DOUBLED.sub(lambda m: "\\" + m.group(1), tex)
-    return DOUBLED_BRACE.sub(lambda m: "\\" + m.group(1), tex)
-
-
-def certain_repair(tex: str) -> str:
-    """``tex`` with a tool's damage undone (``repaired_tex``) when that was its only problem,
-    or "" when it has none or more than that."""
-    if not tex_problem(tex):
-        return ""
-    repaired = repaired_tex(tex)
-    return repaired if not tex_problem(repaired) else ""
-
-
 @rule("E005", "math-does-not-typeset", "error")
 def math_does_not_typeset(context: CheckContext) -> Iterable[Finding]:
     """Math of the translation that MathJax cannot typeset as meant: braces or
@@ -249,7 +176,7 @@ def math_does_not_typeset(context: CheckContext) -> Iterable[Finding]:
         for math in all_math(block):
             problem = tex_problem(math, control=False)
             if problem and spaceless_tex(math) not in english:
-                line = _math_line(block, math)
+                line = math_line(block, math)
                 text = f"math does not typeset ({problem}): `{math.strip()[:60]}`"
                 (doubled if problem.startswith("a doubled backslash") else others).append((line, text))
     if len(doubled) > GROUP_OVER:
@@ -269,26 +196,6 @@ def math_does_not_typeset(context: CheckContext) -> Iterable[Finding]:
         yield context.finding("E005", line, text, hint="compare the formula with English's and restore it")
 
 
-def _math_line(block: Block, math: str) -> int:
-    """The line of ``block`` the formula starts on (its first line when it is not found)."""
-    if isinstance(block, Equation):
-        return block.span.start
-    at = block.source.find(math)
-    if at < 0:
-        at = block.source.find(math.strip())
-    return block.span.start + block.source.count("\n", 0, at) if at >= 0 else block.span.start
-
-
-def all_math(block: object) -> list[str]:
-    """Every formula of a block: its inline and in-paragraph display math, or the equation."""
-    if isinstance(block, Equation):
-        return [block.tex]
-    facts = block_inline(block)  # type: ignore[arg-type]
-    # the inline facts list a paragraph's $$…$$ among its math as well: each formula once
-    return list(dict.fromkeys([*facts.math, *facts.display_math])) if facts is not None else []
-
-
-# "$" that a machine translation turned into the word for dollar, glued to the formula
 CURRENCY_WORDS = ("달러", "dollar", "dolar", "đô la", "doları", "dolları")
 
 
@@ -496,7 +403,7 @@ def heading_swallowed_text(context: CheckContext) -> Iterable[Finding]:
                 "H003",
                 tr_unit,
                 f"the heading swallowed the text after it (a lost line break): it renders as one heading of "
-                f"{len(tr.text)} characters, English's is \"{en.text[:60]}\"",
+                f'{len(tr.text)} characters, English\'s is "{en.text[:60]}"',
                 hint="put the heading on its own line and a blank line before the paragraph",
                 marks=(following,) if following else (),
             )

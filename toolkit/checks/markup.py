@@ -6,9 +6,19 @@ import re
 from collections.abc import Iterable
 
 from toolkit.checks import CheckContext, Finding, rule
+from toolkit.checks.pairs import both
 from toolkit.model import Equation, block_inline
-
-CURRENCY = re.compile(r"^\s*\d[\d.,]*\s+[^\W\d_]{2,}")
+from toolkit.tex import (
+    CURRENCY,
+    ESCAPES,
+    LOST_ESCAPE,
+    TEX_COMMAND,
+    all_math,
+    bare_commands,
+    dropped_backslashes,
+    math_line,
+    restored_escapes,
+)
 
 
 def _inline_blocks(context: CheckContext) -> Iterable[tuple[int, object]]:
@@ -96,36 +106,60 @@ def dollar_as_currency(context: CheckContext) -> Iterable[Finding]:
                 )
 
 
-# a TeX command whose backslash and first letter a tool read as an escape: "\times" -> TAB "imes"
-# (the other control characters such a tool leaves, \b and \f, are X006's)
-LOST_ESCAPE = re.compile(r"\t(?=[a-z]{2,})")
-ESCAPES = {"\t": "\\t"}
+def _english_commands(context: CheckContext) -> frozenset[str]:
+    """The commands English's math uses and never writes as a bare word."""
+    maths = [m for block, _ in context.en.leaves for m in all_math(block)]
+    named = {name for math in maths for name in TEX_COMMAND.findall(math)}
+    return frozenset(n for n in named if not any(bare_commands(m, frozenset({n})) for m in maths))
 
 
-@rule("M005", "tex-escape-lost", "error")
+@rule("M005", "tex-escape-lost", "error", grouped=True)
 def tex_escape_lost(context: CheckContext) -> Iterable[Finding]:
     """A TeX command in math lost its backslash to a tool that read it as an escape:
-    ``\\times`` became a tab and ``imes`` (X006 reports the other control characters).
+    ``\\times`` became a tab and ``imes``, or ``\\sim`` became ``sim`` where that is all that
+    differs from English's formula. X006 and E005 report the other control characters.
 
     Why: the formula renders wrong (or not at all); such files are usually machine-processed
-    with escapes interpreted.
+    with escapes interpreted, so it is one finding per file with each formula as an item (and
+    the formula is not also E001 or E003).
+    Fix: restore every backslash; the message shows the formula as it should read.
     """
+    commands: frozenset[str] | None = None
     for block, _ in context.tr.leaves:
-        inline = block_inline(block)
-        maths = list(inline.math) if inline is not None else []
-        if isinstance(block, Equation):
-            maths.append(block.tex)
-        for math in maths:
-            found = LOST_ESCAPE.search(math)
-            if found:
-                escape = ESCAPES[found.group(0)]
-                shown = LOST_ESCAPE.sub(lambda m: ESCAPES[m.group(0)], math)
-                yield context.finding(
-                    "M005",
-                    block.span.start,
-                    f"math holds a control character where `{escape}…` stood: `{shown[:60]}`",
-                    hint="restore the backslash (\\times, \\frac, \\beta …)",
-                )
+        for math in all_math(block):
+            if not LOST_ESCAPE.search(math):
+                continue
+            if commands is None:
+                commands = _english_commands(context)
+            shown, bare = restored_escapes(math, commands)
+            escapes = sorted({ESCAPES[t] for t in LOST_ESCAPE.findall(math)})
+            yield _lost(
+                context, math_line(block, math), [f"a tab where `{e}…` stood" for e in escapes], bare, shown
+            )
+    for _, en, tr_unit, tr in both(context.alignment, Equation):
+        if not LOST_ESCAPE.search(tr.tex) and (bare := dropped_backslashes(en.tex, tr.tex)):
+            yield _lost(
+                context, math_line(tr, tr.tex), [], bare, restored_escapes(tr.tex, frozenset(bare))[0]
+            )
+    for _, en_facts, tr_unit, tr_facts in context.prose:
+        for math in dict.fromkeys(tr_facts.math):
+            if LOST_ESCAPE.search(math):
+                continue
+            for english in en_facts.math:
+                if bare := dropped_backslashes(english, math):
+                    shown = restored_escapes(math, frozenset(bare))[0]
+                    yield _lost(context, math_line(tr_unit.block, math), [], bare, shown)
+                    break
+
+
+def _lost(context: CheckContext, line: int, tabs: list[str], bare: list[str], shown: str) -> Finding:
+    lost = tabs + [f"`\\{name}` written `{name}`" for name in bare]
+    return context.finding(
+        "M005",
+        line,
+        f"math lost backslashes ({', '.join(lost)}); it should read `{shown[:80]}`",
+        hint="restore the backslashes (\\times, \\sim, \\textrm …); a tool read them as escapes",
+    )
 
 
 @rule("M004", "sentences-joined", "warning", grouped=True)

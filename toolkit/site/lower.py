@@ -60,6 +60,17 @@ from toolkit.model import (
     iter_blocks,
 )
 from toolkit.site.words import Words
+from toolkit.tex import (
+    CURRENCY,
+    TEXT_COMMANDS,
+    all_math,
+    certain_repair,
+    repaired_tex,
+    spaceless_tex,
+    tex_balance,
+    tex_problem,
+    tex_shape,
+)
 
 TargetKind = Literal["section", "figure", "table", "equation"]
 TAB_TITLES = {
@@ -594,7 +605,6 @@ def with_english_equations(
     and the status page still lists the difference. Returns the chapter and the lines replaced.
     """
     from toolkit.align import align_chapters
-    from toolkit.checks.content import certain_repair, spaceless_tex, tex_shape
 
     replaced: dict[int, str] = {}
     for pair in align_chapters(english, translation, en_tabs, tr_tabs).pairs:
@@ -638,7 +648,6 @@ def _closed_equation(block: Block, english: Mapping[str, str]) -> tuple[Block, .
     lost the closing ``$$``: ko-partrita anchor.md) whose first lines are an English display
     equation: that equation, then the rest of the paragraph read again by the parser.
     Empty when the block is not such a paragraph."""
-    from toolkit.checks.content import spaceless_tex
     from toolkit.parser import parse_chapter
 
     if not isinstance(block, Paragraph) or not block.source.startswith("$$") or block.source.count("$$") != 1:
@@ -660,7 +669,6 @@ def _closed_equation(block: Block, english: Mapping[str, str]) -> tuple[Block, .
 
 def _english_twins(english: Chapter) -> tuple[frozenset[str], dict[str, str]]:
     """English's formulas (spacing aside), and by shape those that typeset."""
-    from toolkit.checks.content import all_math, spaceless_tex, tex_problem, tex_shape
 
     exact: set[str] = set()
     by_shape: dict[str, str] = {}
@@ -678,7 +686,6 @@ def _with_english_math(block: Block, twins: tuple[frozenset[str], dict[str, str]
     the tool's damage undone when that is certain and enough (``certain_repair``), else shown
     as the TeX the translation wrote (``_tex_as_code``); inline math is written as arithmatex
     reads it (``_trimmed``). ``lines`` gets the block's line when anything changed."""
-    from toolkit.checks.content import certain_repair, repaired_tex, spaceless_tex, tex_problem, tex_shape
 
     inline = block_inline(block)
     if inline is None:
@@ -717,8 +724,6 @@ def _trimmed(tex: str) -> str:
     closing one (``$ d! $``, ``$100\\% $`` stay text for it, and for d2lbook's pandoc, though the
     translator wrote math), a trailing control space ``\\ `` dropped with it. Unchanged when
     it looks like prose or a price (``$ 5 and $``: letters beyond ASCII, M003's currency)."""
-    from toolkit.checks.content import TEXT_COMMANDS
-    from toolkit.checks.markup import CURRENCY
 
     prose = any(ch.isalpha() and not ch.isascii() for ch in TEXT_COMMANDS.sub("", tex))
     if tex == tex.strip() or prose or CURRENCY.match(tex):
@@ -753,7 +758,6 @@ def _tex_as_code(tex: str) -> str:
 def _broken_copy(en: str, tr: str, shape: Callable[[str], str]) -> bool:
     """The translation's formula is English's with something lost: a different shape (E001:
     commands, symbols) or unbalanced braces or environments where English's are balanced."""
-    from toolkit.checks.content import tex_balance
 
     return shape(en) != shape(tr) or (tex_balance(tr) != (0, 0) and tex_balance(en) == (0, 0))
 
