@@ -6,6 +6,7 @@ their labels, and findings a maintainer can act on, measured on all of ../shared
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -175,6 +176,19 @@ def test_findings_are_grouped_so_a_maintainer_can_read_them(book_report: dict[st
     assert max(stacked.values()) <= 3
     grouped = [f for f in findings if f["items"]]
     assert grouped and all(len(f["items"]) >= 1 for f in grouped)
+
+
+@pytest.mark.book
+def test_the_readmes_findings_per_chapter_are_the_whole_books(book_report: dict[str, object]) -> None:
+    """The README states the median and the most findings per chapter; this keeps it true."""
+    summary = book_report["summary"]
+    assert isinstance(summary, dict)
+    stated = re.search(
+        r"median of (\d+)\s+findings per chapter and at most (\d+)", (ROOT / "README.md").read_text()
+    )
+    assert stated, "README.md: the sentence with the findings per chapter is gone"
+    measured = summary["per_chapter"]
+    assert (int(stated[1]), int(stated[2])) == (measured["median"], measured["most"]), measured
 
 
 @pytest.mark.book

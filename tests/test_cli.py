@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -55,6 +56,8 @@ def test_project_mode_reports_findings_with_path_line_code() -> None:
     assert "translations/ko/chapter_computational-performance/hybridize.md:4: M004" in result.stdout
     assert "findings per edition × chapter" in result.stdout
     assert "5 chapter(s) checked" in result.stdout
+    last = result.stdout.rstrip().splitlines()[-1]
+    assert re.fullmatch(r"findings per chapter: median \d+(\.5)?, most \d+ \(translations/[\w/.-]+\.md\)", last), last
 
 
 def test_json_report_has_the_documented_shape() -> None:
@@ -65,6 +68,10 @@ def test_json_report_has_the_documented_shape() -> None:
     assert data["findings"] and all(keys <= set(f) for f in data["findings"])
     assert data["summary"]["chapters_checked"] == 5
     assert {row["edition"] for row in data["summary"]["chapters"]} == {"ko", "ko-partrita", "id", "tr", "vi"}
+    # paths as the findings show them, never the machine's absolute ones
+    assert all(row["path"].startswith("translations/") for row in data["summary"]["chapters"])
+    most = max(row["error"] + row["warning"] + row["info"] for row in data["summary"]["chapters"])
+    assert data["summary"]["per_chapter"]["most"] == most
 
 
 def test_html_report_is_written(tmp_path: Path) -> None:

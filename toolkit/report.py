@@ -6,9 +6,11 @@ Pure functions from results to strings; the CLI decides where they go.
 from __future__ import annotations
 
 import json
+import statistics
 from collections import Counter
 from dataclasses import asdict
 from io import StringIO
+from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from rich.console import Console
@@ -27,18 +29,38 @@ def summary(result: RunResult) -> dict[str, object]:
             {
                 "edition": chapter.job.edition,
                 "chapter": chapter.job.chapter,
-                "path": str(chapter.job.translation),
+                "path": _shown(chapter.job.translation),
                 "basis": chapter.job.basis_id,
                 **{severity: counts.get(severity, 0) for severity in SEVERITIES},
             }
         )
+    median, most, where = per_chapter(result)
     return {
         "chapters_checked": len(result.results),
+        "per_chapter": {"median": median, "most": most, "most_in": where},
         "editions": edition_summary(result),
         **{severity: by_severity.get(severity, 0) for severity in SEVERITIES},
         "by_code": dict(sorted(Counter(f.code for f in result.findings).items())),
         "chapters": chapters,
     }
+
+
+def _shown(path: Path) -> str:
+    """A path as a report shows it: from the working directory when it is under it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def per_chapter(result: RunResult) -> tuple[float, int, str]:
+    """The median number of findings per chapter, the most in one chapter and that chapter's
+    path ("" when nothing was checked)."""
+    counts = [(len(chapter.findings), _shown(chapter.job.translation)) for chapter in result.results]
+    if not counts:
+        return 0.0, 0, ""
+    most = max(counts, key=lambda c: (c[0], c[1]))
+    return statistics.median(c[0] for c in counts), most[0], most[1]
 
 
 def finding_text(found: Finding, details: bool = True, verbose: bool = False) -> str:
@@ -112,6 +134,9 @@ def render_text(
         f"{len(result.results)} chapter(s) checked: {totals['error']} error(s), "
         f"{totals['warning']} warning(s), {totals['info']} info"
     )
+    if len(result.results) > 1:
+        median, most, where = per_chapter(result)
+        out.append(f"findings per chapter: median {median:g}, most {most} ({where})")
     return "\n".join(out) + "\n"
 
 
