@@ -6,11 +6,13 @@ their labels, and findings a maintainer can act on, measured on all of ../shared
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import statistics
 import subprocess
 import sys
 from collections import Counter
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -313,9 +315,59 @@ def test_a_v017_edition_keeps_its_own_structure_and_the_switcher_maps_sections_b
     assert "<title>3.4. " in softmax
     english = (site / "en/chapter_linear-classification/softmax-regression/index.html").read_text("utf-8")
     assert "<title>4.1. " in english and "vi/chapter_linear-networks/softmax-regression/" in english
-    new_in_1_0 = (site / "en/chapter_linear-regression/oo-design/index.html").read_text("utf-8")
-    assert 'hreflang="vi"' in new_in_1_0 or "/vi/" in new_in_1_0
-    assert "vi/chapter_linear-regression/oo-design" not in new_in_1_0
+    assert switcher(site, "en/chapter_linear-regression/oo-design/")["vi"] == "vi/"  # the landing page
+
+
+class _Switcher(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "a" and "d2l-language-link" in (found.get("class") or "") and found.get("href"):
+            self.links[str(found["hreflang"])] = str(found["href"])
+
+
+def switcher(site: Path, page: str) -> dict[str, str]:
+    """The language switcher of a page (its URL path, e.g. "en/chapter_x/y/"): language ->
+    the URL path it leads to."""
+    parser = _Switcher()
+    parser.feed((site / page / "index.html").read_text("utf-8"))
+    links = {}
+    for language, href in parser.links.items():
+        target = posixpath.normpath(posixpath.join(page, href))
+        links[language] = "" if target == "." else target + "/"
+    return links
+
+
+@pytest.mark.book
+def test_the_language_switcher_leads_both_ways_between_the_two_structures(book_site: tuple[Path, str]) -> None:
+    """Every chapter page's switcher leads to the same chapter in each language and back (the
+    mapping is one to one), across the v0.17 layout of tr/vi and today's English."""
+    site, _ = book_site
+    expected = {
+        "en/chapter_attention-mechanisms-and-transformers/attention-scoring-functions/": (
+            "vi/chapter_attention-mechanisms/attention-scoring-functions/"
+        ),
+        "en/chapter_attention-mechanisms-and-transformers/attention-pooling/": (
+            "vi/chapter_attention-mechanisms/nadaraya-watson/"
+        ),
+        "en/chapter_builders-guide/parameters/": "vi/chapter_deep-learning-computation/parameters/",
+        "en/chapter_builders-guide/lazy-init/": "vi/chapter_deep-learning-computation/deferred-init/",
+        "en/chapter_multilayer-perceptrons/mlp-implementation/": "vi/chapter_multilayer-perceptrons/mlp-scratch/",
+    }
+    for english, vietnamese in expected.items():
+        assert switcher(site, english)["vi"] == vietnamese, english
+        assert switcher(site, vietnamese)["en"] == english, vietnamese
+    asymmetric = []
+    for language in ("ko", "id", "tr", "vi"):
+        for page in sorted((site / language).glob("chapter_*/**/index.html")):
+            here = page.parent.relative_to(site).as_posix() + "/"
+            there = switcher(site, here)["en"]
+            if there != "en/" and switcher(site, there)[language] != here:
+                asymmetric.append(f"{here} -> {there} -> {switcher(site, there)[language]}")
+    assert asymmetric == []
 
 
 KNOWN_BROKEN_MATH = ROOT / "tests" / "fixtures" / "site" / "math-broken-in-translations.tsv"

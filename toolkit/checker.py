@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -265,6 +266,12 @@ def file_basis(
     return (at_release, f"v{release}", edition.tabs) if at_release is not None else None
 
 
+@lru_cache(maxsize=1024)
+def _text(path: Path) -> str:
+    """A file's text for comparing lines (read once per run; undecodable bytes kept)."""
+    return path.read_bytes().decode("utf-8", "surrogateescape")
+
+
 def project_jobs(
     config: ProjectConfig,
     only: Iterable[Path] = (),
@@ -276,7 +283,8 @@ def project_jobs(
     basis and today's English chapter found by its labels (``toolkit.book.basis``). A file
     with no English basis becomes a job without one (reported by the checker). With
     ``workers`` (sharing ``store``), the files whose labels are not cached are parsed there."""
-    from toolkit.book.basis import chapter_files, english_index
+    from toolkit.book.basis import chapter_files, english_index, map_to_today, shared_lines
+    from toolkit.book.history import load_history
     from toolkit.glossary import find_glossary
 
     lock = load_lock(config.source_dir / "LOCK.toml")
@@ -294,26 +302,52 @@ def project_jobs(
             raise ConfigError(
                 f"{edition.directory / 'edition.toml'}: basis {edition.basis} is not a revision in {lock.path} ({known})"
             )
-    chapters = [
+    # every chapter of every edition, also when only some are checked: the mapping to today's
+    # English is one to one within an edition, so a chapter maps the same in every run
+    every = [
         (edition, path, file_basis(config, lock, edition, path))
         for edition in editions
         for path in chapter_files(edition.directory)
-        if not wanted or any(w == (r := path.resolve()) or w in r.parents for w in wanted)
+    ]
+    chapters = [
+        entry
+        for entry in every
+        if not wanted or any(w == (r := entry[1].resolve()) or w in r.parents for w in wanted)
     ]
     if workers is not None:
         needed = [
             *chapter_files(config.source_dir / today.id),
-            *(p for _, path, basis in chapters for p in (path, *(basis[:1] if basis else ()))),
+            *(p for _, path, basis in every for p in (path, *(basis[:1] if basis else ()))),
         ]
         workers.prefetch_labels(p for p in needed if cache is None or not cache.has_labels(p))
     index = english_index(config.source_dir / today.id, labels_of)
+    history = load_history(config.english_dir, config.source_dir)
+    mappings: dict[str, dict[str, str | None]] = {}
+    for edition in editions:
+        labelled = {
+            str(path.relative_to(edition.directory)): labels_of(basis[0] if basis is not None else path)
+            or labels_of(path)
+            for owner, path, basis in every
+            if owner is edition
+        }
+        english_of = {
+            str(path.relative_to(edition.directory)): basis[0] if basis is not None else path
+            for owner, path, basis in every
+            if owner is edition
+        }
+
+        def similarity(chapter: str, today_chapter: str, english_of: dict[str, Path] = english_of) -> float:
+            return shared_lines(_text(english_of[chapter]), _text(index.root / today_chapter))
+
+        mappings[edition.id] = map_to_today(
+            labelled, index, lambda chapter: labels_of(index.root / chapter), history.renamed, similarity
+        )
     jobs: list[ChapterJob] = []
     glossaries = {edition.id: find_glossary(edition.directory) for edition in editions}
     for edition, path, basis in chapters:
         glossary = glossaries[edition.id]
         chapter = str(path.relative_to(edition.directory))
-        labels = labels_of(basis[0] if basis is not None else path) or labels_of(path)
-        mapped = index.locate(chapter, labels)
+        mapped = mappings[edition.id].get(chapter)
         today_file = config.source_dir / today.id / mapped if mapped is not None else None
         candidates: tuple[tuple[str, Path, tuple[str, ...]], ...] = ()
         if basis is not None and basis[1] != "origin":

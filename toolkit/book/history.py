@@ -44,12 +44,27 @@ class EnglishHistory:
 
     def __init__(self, versions: list[EnglishVersion]) -> None:
         self._by_sha: dict[str, EnglishVersion] = {}
+        self._paths: dict[str, set[str]] = {}  # sha256 -> every path English had it at
+        self._shas: dict[str, set[str]] = {}  # path -> every version's sha256
         for version in versions:
             self._by_sha.setdefault(version.sha256, version)
+            self._paths.setdefault(version.sha256, set()).add(version.path)
+            self._shas.setdefault(version.path, set()).add(version.sha256)
         self._files: dict[Path, tuple[tuple[int, int, int], EnglishVersion | None]] = {}
 
     def __len__(self) -> int:
         return len(self._by_sha)
+
+    def renamed(self, path: str) -> frozenset[str]:
+        """Every other path English kept one of ``path``'s versions at, and theirs in turn:
+        git's exact renames (a chapter moved as it was, then edited)."""
+        seen, todo = {path}, [path]
+        while todo:
+            for sha in self._shas.get(todo.pop(), ()):
+                for other in self._paths[sha] - seen:
+                    seen.add(other)
+                    todo.append(other)
+        return frozenset(seen - {path})
 
     def version_of_bytes(self, data: bytes) -> EnglishVersion | None:
         return self._by_sha.get(hashlib.sha256(data).hexdigest())
