@@ -211,3 +211,29 @@ def test_math_renders_offline(page: object, math_site_url: str) -> None:
     assert state["numbered"] == "(13.1.1)", state
     assert all(url.startswith(math_site_url) or url.startswith("data:") for url in requests), requests
     assert failed == [], failed
+
+
+def test_a_first_visit_is_light_search_loads_its_index_when_wanted(page: object, base_url: str) -> None:
+    """A first visit fetches no search index (megabytes) and no MathJax where there is no math;
+    the page with its navigation, theme and scripts stays under 1.5 MB. The index comes when
+    the reader opens search, and search then works."""
+    finished: list[object] = []
+    page.on("requestfinished", lambda request: finished.append(request))  # type: ignore[attr-defined]
+    page.goto(base_url + "en/")  # type: ignore[attr-defined]
+    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+    landing = [r.url for r in finished]  # type: ignore[attr-defined]
+    assert not [url for url in landing if "search_index" in url or "mathjax/" in url], landing
+    finished.clear()
+    page.goto(base_url + "ko/" + CHAPTER)  # type: ignore[attr-defined]
+    page.wait_for_load_state("networkidle")  # type: ignore[attr-defined]
+    page.wait_for_timeout(1000)  # type: ignore[attr-defined]
+    urls = [r.url for r in finished]  # type: ignore[attr-defined]
+    weight = sum(r.sizes()["responseBodySize"] for r in finished)  # type: ignore[attr-defined]
+    assert not [url for url in urls if "search_index" in url], urls
+    assert weight < 1_500_000, (weight, urls)
+    page.locator("label.md-search__icon, .md-search__input").first.click()  # type: ignore[attr-defined]
+    field = page.locator("input.md-search__input")  # type: ignore[attr-defined]
+    field.fill("하이브리드화")
+    field.press("End")
+    page.wait_for_selector(".md-search-result__item", timeout=15000)  # type: ignore[attr-defined]
+    assert [r.url for r in finished if "search_index" in r.url] == [base_url + "ko/search/search_index.json"]  # type: ignore[attr-defined]

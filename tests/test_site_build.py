@@ -89,12 +89,21 @@ def test_the_theme_speaks_the_page_language(built_site: tuple[Path, str]) -> Non
 
 def test_math_is_served_locally(built_site: tuple[Path, str]) -> None:
     site, _ = built_site
-    assert (site / "assets/mathjax/tex-chtml.js").stat().st_size > 100_000
+    assert (site / "assets/mathjax/startup.js").is_file() and (site / "assets/mathjax/core.js").stat().st_size > 100_000
     assert any((site / "assets/mathjax/output/chtml/fonts/woff-v2").glob("*.woff"))
     page = (site / "en" / CHAPTER / "index.html").read_text("utf-8")
     scripts = re.findall(r'<script src="([^"]+)"', page)
-    assert any(s.endswith("assets/mathjax/tex-chtml.js") for s in scripts)
+    # the configuration loads the site's own MathJax, on pages with math only
+    assert any(s.endswith("assets/mathjax-config.js") for s in scripts)
+    assert '"mathjax/startup.js"' in (site / "assets/mathjax-config.js").read_text("utf-8")
     assert not [s for s in scripts if s.startswith(("http:", "https:", "//"))]
+
+
+def test_the_site_root_is_a_small_redirect(built_site: tuple[Path, str]) -> None:
+    site, _ = built_site
+    root = (site / "index.html").read_text("utf-8")
+    assert len(root.encode()) < 4000 and "md-nav" not in root
+    assert 'href="en/"' in root and "location.replace" in root
 
 
 def test_language_switcher_leads_to_the_same_chapter(built_site: tuple[Path, str]) -> None:

@@ -6,7 +6,7 @@
 // \require) are not defined at all: such a formula shows an error, never live markup.
 window.MathJax = {
   loader: {
-    load: ["ui/safe"]
+    load: ["input/tex", "output/chtml", "a11y/assistive-mml", "ui/safe"]
   },
   tex: {
     inlineMath: [["\\(", "\\)"]],
@@ -26,3 +26,15 @@ window.MathJax = {
     }
   }
 };
+
+// MathJax itself (0.65 MB) is fetched only by a page that has math, and never blocks the page:
+// this script runs at the end of the body, so the formulas are already in the document.
+(function () {
+  if (!document.querySelector(".arithmatex")) {
+    return;
+  }
+  var script = document.createElement("script");
+  script.src = new URL("mathjax/startup.js", document.currentScript.src).href;
+  script.async = true;
+  document.head.appendChild(script);
+})();
