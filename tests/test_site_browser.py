@@ -237,3 +237,13 @@ def test_a_first_visit_is_light_search_loads_its_index_when_wanted(page: object,
     field.press("End")
     page.wait_for_selector(".md-search-result__item", timeout=15000)  # type: ignore[attr-defined]
     assert [r.url for r in finished if "search_index" in r.url] == [base_url + "ko/search/search_index.json"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(("language", "typed"), [("tr", "ogrenme"), ("vi", "lap trinh")])
+def test_a_query_typed_without_diacritics_finds_the_words_with_them(
+    page: object, base_url: str, language: str, typed: str
+) -> None:
+    """A reader without a Turkish or Vietnamese keyboard types "ogrenme" for "öğrenme" and
+    "lap trinh" for "lập trình"; without the folding vocabulary the same query finds nothing."""
+    hits = search(page, base_url, language, typed)
+    assert hits and all(hit.startswith(base_url + language + "/") for hit in hits), hits

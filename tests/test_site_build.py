@@ -283,3 +283,14 @@ def test_a_rebuild_with_the_book_cache_publishes_what_a_fresh_build_does(
     assert cached == build_book(config, options)
     korean = next(s for s in cached.languages if s.language == "ko")
     assert "A paragraph added while serving." in next(p for p in korean.pages if p.kind == "chapter").markdown
+
+
+def test_each_language_has_a_folding_vocabulary_for_its_search(built_site: tuple[Path, str]) -> None:
+    from toolkit.site.search import fold
+
+    site, _ = built_site
+    turkish = json.loads((site / "tr" / "search" / "folding.json").read_text("utf-8"))
+    assert "öğrenme" in turkish["ogrenme"]
+    assert fold("Öğrenme") == "ogrenme" and fold("hồi") == "hoi" and fold("ılık") == "ilik"
+    korean = json.loads((site / "ko" / "search" / "folding.json").read_text("utf-8"))
+    assert all(key.isascii() for key in korean)  # only words with diacritics, none of Hangul
