@@ -18,6 +18,7 @@ from conftest import ROOT
 from toolkit.config import ConfigError, load_editions, load_lock, load_project
 from toolkit.site.book import SiteOptions, build_book, chapter_numbers, page_url, pick_edition
 from toolkit.site.search import split_index
+from toolkit.site.words import words_for
 
 BIN = Path(sys.executable).parent
 LANGUAGES = ("en", "ko", "id", "tr", "vi")
@@ -84,6 +85,10 @@ def test_the_theme_speaks_the_page_language(built_site: tuple[Path, str]) -> Non
     }.items():
         page = (site / language / CHAPTER / "index.html").read_text("utf-8")
         assert f'<html lang="{language}"' in page
+        # the header and the <title> name the book in the page's language
+        title = words_for(language).landing_title
+        assert "<title>13.1. " in page and f" - {title}</title>" in page, language
+        assert re.search(r'md-header__topic">\s*<span class="md-ellipsis">\s*' + re.escape(title), page)
         assert f'placeholder="{search}"' in page
 
 

@@ -139,6 +139,7 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
         self.language_of: dict[str, str] = {}  # page src_uri -> language
         self.chapter_of: dict[str, str] = {}
         self.navs: dict[str, Navigation] = {}
+        self.site_name = ""  # the configured site_name, while a page shows its language's
         self.templates = MemoryBytecodeCache()  # compiled theme templates, kept between builds
         self.search_indexes: dict[str, dict[str, Any]] = {}  # language -> its index, last written
 
@@ -322,6 +323,10 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
             return context
         context["nav"] = self.navs.get(language, nav)
         page.meta["d2l_language"] = language
+        # Material's header and <title> print config.site_name: the book's name in the page's
+        # language (languages.toml's landing_title, the toolkit's words), restored after the page
+        self.site_name = self.site_name or config.site_name
+        config.site_name = next(s.words.landing_title for s in self.book.languages if s.language == language)
         chapter = self.chapter_of.get(page.file.src_uri, "")
         kind = page.file.src_uri[len(language) + 1 :]
         if chapter:
@@ -332,6 +337,11 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
                 for s in self.book.languages
             ]
         return context
+
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        if self.site_name:
+            config.site_name = self.site_name
+        return output
 
     @event_priority(-100)  # after Material's search plugin wrote the whole-site index
     def on_post_build(self, config: MkDocsConfig) -> None:
