@@ -23,7 +23,13 @@ from toolkit.site.words import words_for
 BIN = Path(sys.executable).parent
 LANGUAGES = ("en", "ko", "id", "tr", "vi")
 CHAPTER = "chapter_computational-performance/hybridize"
-PAGES_PER_LANGUAGE = {"", f"{CHAPTER}/", "status/", "bibliography/"}
+PAGES_PER_LANGUAGE = {
+    "",
+    f"{CHAPTER}/",
+    "status/",
+    "status/chapter_computational-performance/",
+    "bibliography/",
+}
 
 
 def pages_of(site: Path, language: str) -> set[str]:
@@ -94,7 +100,9 @@ def test_the_theme_speaks_the_page_language(built_site: tuple[Path, str]) -> Non
 
 def test_math_is_served_locally(built_site: tuple[Path, str]) -> None:
     site, _ = built_site
-    assert (site / "assets/mathjax/startup.js").is_file() and (site / "assets/mathjax/core.js").stat().st_size > 100_000
+    assert (site / "assets/mathjax/startup.js").is_file() and (
+        site / "assets/mathjax/core.js"
+    ).stat().st_size > 100_000
     assert any((site / "assets/mathjax/output/chtml/fonts/woff-v2").glob("*.woff"))
     page = (site / "en" / CHAPTER / "index.html").read_text("utf-8")
     scripts = re.findall(r'<script src="([^"]+)"', page)
@@ -139,12 +147,20 @@ def test_status_pages_show_drift_and_the_execution_matrix(built_site: tuple[Path
     # one column, a symbol per framework the edition has (no JAX in v0.17), words in a tooltip
     assert 'title="PyTorch: ok (cpu)">PT&nbsp;✓</span>' in status and "cached" not in status
     assert 'title="JAX' not in status and "✓ đã chạy" in status
-    assert 'id="status-chapter-computational-performance-hybridize"' in status and "S001" in status
+    assert 'href="chapter_computational-performance/#status-chapter-computational-performance-hybridize"' in status
+    part = (site / "vi" / "status" / "chapter_computational-performance" / "index.html").read_text("utf-8")
+    assert 'id="status-chapter-computational-performance-hybridize"' in part and "S001" in part
+    assert "S001" not in status  # the overview counts; each part's page lists the findings
     chapter = (site / "vi" / CHAPTER / "index.html").read_text("utf-8")
-    assert "Một số phần của bản dịch này" in chapter  # the banner: one sentence, the counts on the status page
-    assert "../../status/#status-chapter-computational-performance-hybridize" in chapter  # its link
+    assert (
+        "Một số phần của bản dịch này" in chapter
+    )  # the banner: one sentence, the counts on the status page
+    assert (
+        "../../status/chapter_computational-performance/#status-chapter-computational-performance-hybridize"
+        in chapter
+    )
     partrita = (site / "ko" / CHAPTER / "index.html").read_text("utf-8")
-    assert "status/#status-" not in partrita  # nothing stale, no banner
+    assert "#status-" not in partrita  # nothing stale, no banner
 
 
 def test_a_missing_image_is_named_once(built_site: tuple[Path, str]) -> None:
@@ -247,7 +263,9 @@ def test_a_chapter_with_errors_carries_one_quiet_true_sentence(project: Path) ->
     page = next(p for p in turkish.pages if p.kind == "chapter")
     banner = page.markdown.split("\n\n", 2)[:2]
     assert banner[0] == '!!! note "Çeviri durumu"' and "bazı bölümleri" in banner[1]
-    assert "status.md#status-" in banner[1] and not any(ch.isdigit() for ch in banner[1].split("](")[0])
+    assert "status/chapter_computational-performance.md#status-" in banner[1] and not any(
+        ch.isdigit() for ch in banner[1].split("](")[0]
+    )
     assert page.markdown.count('!!! note "Çeviri durumu"') == 1
     untouched = next(
         p for p in next(s for s in book.languages if s.language == "en").pages if p.kind == "chapter"

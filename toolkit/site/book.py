@@ -56,7 +56,7 @@ from toolkit.site.lower import (
 from toolkit.site.notebooks import chapter_notebook, notebook_frameworks
 from toolkit.site.words import Words, words_for
 
-PageKind = Literal["chapter", "landing", "status", "bibliography"]
+PageKind = Literal["chapter", "landing", "status", "status-part", "bibliography"]
 T = TypeVar("T")
 LANGUAGES = published_languages()  # every language of toolkit/languages.toml
 STALE_CODES = ("S001",)
@@ -604,7 +604,7 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
             )
             for entry, page in zip(entries, chapter_pages, strict=True)
         )
-        pages.append(
+        pages.extend(
             cache.remember(
                 "status",
                 language,
@@ -721,6 +721,16 @@ def _credit(entry: _Entry, edition: Edition | None, words: Words) -> str:
     return f'\n\n<p class="d2l-credit">{text} <a href="{edit}">{words.edit}</a></p>\n'
 
 
+def status_part_path(chapter: str) -> str:
+    """The status page listing a chapter's findings, relative to the language root: one page
+    per part of the book (``status/chapter_preliminaries.md``), so no page carries every
+    finding of an edition."""
+    # a file outside the parts (the book's index.md) is the book's own: never status/index.md,
+    # which would be the overview's URL
+    part = chapter.split("/", 1)[0] if "/" in chapter else "book"
+    return f"status/{part}.md"
+
+
 def _status_anchor(chapter: str) -> str:
     return "status-" + chapter.replace("/", "-").replace(".md", "").replace("_", "-").lower()
 
@@ -746,7 +756,7 @@ def _banner(
     # one quiet, true sentence for the reader; the counts and every finding are the status
     # page's (the site repairs what it can: a page with findings rarely looks broken)
     depth = entry.chapter.count("/") + 1
-    link = "../" * (depth - 1) + f"status.md#{_status_anchor(entry.chapter)}"
+    link = "../" * (depth - 1) + f"{status_part_path(entry.chapter)}#{_status_anchor(entry.chapter)}"
     return f'!!! note "{words.status_title}"\n\n    {words.status_note} [{words.stale_link}]({link})\n\n'
 
 
@@ -796,7 +806,9 @@ def _status(
     entries: list[_Entry],
     chapters: list[SitePage],
     findings: Mapping[tuple[str, str], list[Finding]],
-) -> SitePage:
+) -> list[SitePage]:
+    """The edition's status overview (a row per chapter) and a page per part of the book with
+    each chapter's findings."""
     path = f"{language}/status.md"
     rows = []
     for entry, page in zip(entries, chapters, strict=True):
@@ -818,6 +830,7 @@ def _status(
                 "title": page.title,
                 "link": _relative(path, page.path),
                 "anchor": _status_anchor(entry.chapter),
+                "part": status_part_path(entry.chapter),
                 "fallback": entry.fallback,
                 "edition": entry.edition,
                 "errors": severities["error"],
@@ -836,18 +849,35 @@ def _status(
                 "findings": sorted(found, key=lambda f: (f.line, f.code)),
             }
         )
-    markdown = TEMPLATES.get_template("status.md.j2").render(
-        words=words,
-        edition=edition,
-        rows=rows,
+    common: dict[str, object] = {
+        "words": words,
+        "edition": edition,
         # the frameworks the edition has tabs for (v0.17 editions: no JAX)
-        frameworks=[fw for fw in EXECUTED_FRAMEWORKS if edition is None or fw in edition.tabs],
-        titles=TAB_TITLES,
-        short=STATUS_SHORT,
-        symbols=STATUS_SYMBOLS,
-        severity=dict(zip(("error", "warning", "info"), words.severities, strict=True)),
-    )
-    return SitePage(path, language, "status", words.status_title, markdown)
+        "frameworks": [fw for fw in EXECUTED_FRAMEWORKS if edition is None or fw in edition.tabs],
+        "titles": TAB_TITLES,
+        "short": STATUS_SHORT,
+        "symbols": STATUS_SYMBOLS,
+        "severity": dict(zip(("error", "warning", "info"), words.severities, strict=True)),
+    }
+    pages = [
+        SitePage(
+            path,
+            language,
+            "status",
+            words.status_title,
+            TEMPLATES.get_template("status.md.j2").render(rows=rows, **common),
+        )
+    ]
+    parts: dict[str, list[dict[str, object]]] = {}
+    for row in rows:
+        parts.setdefault(str(row["part"]), []).append(row)
+    for part, part_rows in parts.items():
+        title = f"{words.status_title}: {part_rows[0]['title']}"
+        markdown = TEMPLATES.get_template("status-part.md.j2").render(
+            rows=part_rows, title=title, overview="../status.md", **common
+        )
+        pages.append(SitePage(f"{language}/{part}", language, "status-part", title, markdown))
+    return pages
 
 
 def _bibliography(

@@ -179,6 +179,8 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
             for page in site.pages:
                 self.language_of[page.path] = site.language
                 self.chapter_of[page.path] = page.today_chapter
+                if page.kind == "status-part":
+                    continue  # reached from the status overview, not the navigation
                 if page.parent and page.parent in sections:
                     sections[page.parent].append({page.title: page.path})
                 elif page.chapter.endswith("index.md") and page.kind == "chapter":
@@ -332,6 +334,8 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
         if chapter:
             page.meta["d2l_alternates"] = self.book.alternates(chapter)
         else:  # landing, status and bibliography pages exist in every language
+            if kind.startswith("status/"):
+                kind = "status.md"  # a part of one edition's book: the other's overview
             page.meta["d2l_alternates"] = [
                 {"name": s.words.name, "lang": s.language, "link": page_url(f"{s.language}/{kind}")}
                 for s in self.book.languages
