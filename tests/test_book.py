@@ -291,6 +291,8 @@ def test_the_whole_book_builds_in_every_language_without_a_broken_link(book_site
         "Abadi et al., 2016" in references
         and "TensorFlow: a system for large-scale machine learning" in references
     )
+    # d2l's references chapter is that page, never a second, empty one beside it
+    assert not (site / "en/chapter_references").exists() and not (site / "vi/chapter_references").exists()
     introduction = (site / "en/chapter_introduction/index.html").read_text("utf-8")
     assert "et al., 20" in introduction and "bibliography/#bib-" in introduction
 

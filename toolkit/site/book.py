@@ -48,6 +48,7 @@ from toolkit.site.lower import (
     PageContext,
     Target,
     bib_anchor,
+    is_references_chapter,
     lower_chapter,
     number_chapter,
     outputs_from_manifest,
@@ -474,6 +475,8 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
                     "" if own == chapter else own,
                 )
             )
+        # d2l's references chapter is the site's bibliography page (listed last, where it stood)
+        entries = [entry for entry in entries if not is_references_chapter(entry.parsed)]
         # a label the edition's chapter lacks still leads somewhere: to the English page
         labels: dict[str, Target] = dict(english_labels)
         for entry in entries:

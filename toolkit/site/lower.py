@@ -851,14 +851,7 @@ def lower_chapter(chapter: Chapter, context: PageContext) -> LoweredPage:
         index += 1
     body = "".join(out)
     if not title:
-        # d2l's references chapter is an eval_rst block and a :bibliography: role, no heading:
-        # it becomes a page titled and linking like the site's own bibliography page
-        if any(":bibliography:" in b.source for b, _ in iter_blocks(chapter.blocks)):
-            title = context.words.bibliography_title
-            link = _link(context, context.bibliography, "")
-            body = f"# {title}\n\n[{title}]({link})\n"
-        else:
-            title = posixpath.splitext(posixpath.basename(chapter.path))[0]
+        title = posixpath.splitext(posixpath.basename(chapter.path))[0]
     return LoweredPage(
         body,
         title,
@@ -880,3 +873,13 @@ def outputs_from_manifest(manifest: Mapping[str, Any] | None) -> dict[tuple[int,
                 str(cell.get("reason", "")),
             )
     return found
+
+
+def is_references_chapter(chapter: Chapter) -> bool:
+    """d2l's references chapter (``chapter_references/zreferences.md``): no heading, an
+    eval_rst block and the ``:bibliography:`` role. The site's own bibliography page takes its
+    place, so the book never shows a second, empty one."""
+    leaves = [block for block, _ in chapter.leaves]
+    return not any(isinstance(block, Heading) for block in leaves) and any(
+        ":bibliography:" in block.source for block in leaves
+    )
