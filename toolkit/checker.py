@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -266,12 +265,6 @@ def file_basis(
     return (at_release, f"v{release}", edition.tabs) if at_release is not None else None
 
 
-@lru_cache(maxsize=1024)
-def _text(path: Path) -> str:
-    """A file's text for comparing lines (read once per run; undecodable bytes kept)."""
-    return path.read_bytes().decode("utf-8", "surrogateescape")
-
-
 def project_jobs(
     config: ProjectConfig,
     only: Iterable[Path] = (),
@@ -323,21 +316,24 @@ def project_jobs(
     index = english_index(config.source_dir / today.id, labels_of)
     history = load_history(config.english_dir, config.source_dir)
     mappings: dict[str, dict[str, str | None]] = {}
+    texts: dict[Path, str] = {}  # read once per call: a long-lived `mkdocs serve` sees edits
+
+    def text(path: Path) -> str:
+        if path not in texts:
+            texts[path] = path.read_bytes().decode("utf-8", "surrogateescape")
+        return texts[path]
+
     for edition in editions:
-        labelled = {
-            str(path.relative_to(edition.directory)): labels_of(basis[0] if basis is not None else path)
-            or labels_of(path)
-            for owner, path, basis in every
-            if owner is edition
-        }
-        english_of = {
-            str(path.relative_to(edition.directory)): basis[0] if basis is not None else path
-            for owner, path, basis in every
-            if owner is edition
-        }
+        labelled: dict[str, list[str]] = {}
+        english_of: dict[str, Path] = {}  # the English each chapter was made from (or itself)
+        for owner, path, basis in every:
+            if owner is edition:
+                chapter = str(path.relative_to(edition.directory))
+                english_of[chapter] = basis[0] if basis is not None else path
+                labelled[chapter] = labels_of(english_of[chapter]) or labels_of(path)
 
         def similarity(chapter: str, today_chapter: str, english_of: dict[str, Path] = english_of) -> float:
-            return shared_lines(_text(english_of[chapter]), _text(index.root / today_chapter))
+            return shared_lines(text(english_of[chapter]), text(index.root / today_chapter))
 
         mappings[edition.id] = map_to_today(
             labelled, index, lambda chapter: labels_of(index.root / chapter), history.renamed, similarity

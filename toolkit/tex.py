@@ -131,7 +131,6 @@ def all_math(block: object) -> list[str]:
     return list(dict.fromkeys([*facts.math, *facts.display_math])) if facts is not None else []
 
 
-# "$" that a machine translation turned into the word for dollar, glued to the formula
 # a TeX command whose backslash and first letter a tool read as an escape: "\times" -> TAB "imes"
 # (the other control characters such a tool leaves, \b and \f, are X006's)
 LOST_ESCAPE = re.compile(r"\t(?=[a-z]{2,})")
@@ -142,9 +141,13 @@ ESCAPES = {"\t": "\\t"}
 TEX_COMMAND = re.compile(r"\\([A-Za-z]{2,})")
 
 
+#: A word of letters no backslash begins: plain text, or a command name a tool left bare.
+BARE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?![A-Za-z])")
+
+
 def bare_commands(math: str, commands: frozenset[str]) -> list[str]:
     """English's command names that ``math`` writes as bare words (``X sim U(n)``)."""
-    return [name for name in sorted(commands) if re.search(rf"(?<![\\A-Za-z]){name}(?![A-Za-z])", math)]
+    return sorted(commands.intersection(BARE_WORD.findall(math)))
 
 
 def restored_escapes(math: str, commands: frozenset[str]) -> tuple[str, list[str]]:
@@ -152,8 +155,9 @@ def restored_escapes(math: str, commands: frozenset[str]) -> tuple[str, list[str
     the bare words that are ``commands`` (English's); and the commands restored."""
     shown = LOST_ESCAPE.sub(lambda m: ESCAPES[m.group(0)], math)
     bare = bare_commands(shown, commands)
-    for name in bare:
-        shown = re.sub(rf"(?<![\\A-Za-z]){name}(?![A-Za-z])", "\\\\" + name, shown)
+    if bare:
+        names = set(bare)
+        shown = BARE_WORD.sub(lambda m: "\\" + m.group(0) if m.group(0) in names else m.group(0), shown)
     return shown, bare
 
 

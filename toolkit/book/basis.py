@@ -146,13 +146,18 @@ def map_to_today(
                 and (not went or str(Path(t).parent) == went.most_common(1)[0][0])
             ]
             ranked = sorted(((similarity(chapter, t), t) for t in pool), reverse=True)
-            if ranked and ranked[0][0] >= SIMILAR_AT and (len(ranked) == 1 or ranked[0][0] >= 2 * ranked[1][0]):
+            if (
+                ranked
+                and ranked[0][0] >= SIMILAR_AT
+                and (len(ranked) == 1 or ranked[0][0] >= 2 * ranked[1][0])
+            ):
                 mapped[chapter] = ranked[0][1]
                 claimed.add(ranked[0][1])
     for chapter in chapters:
-        if Path(chapter).name != "index.md" or chapter == "index.md":
-            if chapter == "index.md" and chapter in index.chapters:
-                mapped[chapter] = chapter
+        if chapter == "index.md":  # the book's own index
+            mapped[chapter] = chapter if chapter in index.chapters else None
+            continue
+        if Path(chapter).name != "index.md":
             continue
         went = _parts_went(mapped, str(Path(chapter).parent))
         part = f"{went.most_common(1)[0][0]}/index.md" if went else chapter

@@ -196,6 +196,7 @@ def math_does_not_typeset(context: CheckContext) -> Iterable[Finding]:
         yield context.finding("E005", line, text, hint="compare the formula with English's and restore it")
 
 
+# "$" that a machine translation turned into the word for dollar, glued to the formula
 CURRENCY_WORDS = ("달러", "dollar", "dolar", "đô la", "doları", "dolları")
 
 

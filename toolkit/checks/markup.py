@@ -9,12 +9,12 @@ from toolkit.checks import CheckContext, Finding, rule
 from toolkit.checks.pairs import both
 from toolkit.model import Equation, block_inline
 from toolkit.tex import (
+    BARE_WORD,
     CURRENCY,
     ESCAPES,
     LOST_ESCAPE,
     TEX_COMMAND,
     all_math,
-    bare_commands,
     dropped_backslashes,
     math_line,
     restored_escapes,
@@ -110,7 +110,7 @@ def _english_commands(context: CheckContext) -> frozenset[str]:
     """The commands English's math uses and never writes as a bare word."""
     maths = [m for block, _ in context.en.leaves for m in all_math(block)]
     named = {name for math in maths for name in TEX_COMMAND.findall(math)}
-    return frozenset(n for n in named if not any(bare_commands(m, frozenset({n})) for m in maths))
+    return frozenset(named.difference(*(BARE_WORD.findall(math) for math in maths)))
 
 
 @rule("M005", "tex-escape-lost", "error", grouped=True)
