@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from toolkit.checker import ChapterStore  # noqa: E402
 from toolkit.config import load_project  # noqa: E402
 from toolkit.execute.environments import find_environment  # noqa: E402
-from toolkit.execute.runner import RunReport, project_sources, run_cells  # noqa: E402
+from toolkit.execute.runner import ExecutionSettings, RunReport, project_sources, run_cells  # noqa: E402
 
 FRAMEWORKS = ("mxnet", "pytorch", "tensorflow")
 
@@ -45,8 +45,7 @@ def timed_run(frameworks: tuple[str, ...], cache: Path, chapter: str, jobs: int)
         frameworks,
         cache,
         cache / "cells",
-        config.cell_timeout,
-        jobs,
+        ExecutionSettings(config.cell_timeout, jobs),
         False,
         environments=environments,
     )

@@ -13,6 +13,7 @@ class _Page(HTMLParser):
         super().__init__()
         self.ids: set[str] = set()
         self.links: list[str] = []
+        self.fetched: list[str] = []  # what the browser loads with the page (not links to follow)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
@@ -21,12 +22,17 @@ class _Page(HTMLParser):
                 self.ids.add(str(values[key]))
         if tag in ("a", "link") and values.get("href"):
             self.links.append(str(values["href"]))
-        if tag in ("img", "script") and values.get("src"):
+        if tag in ("img", "script", "iframe", "source", "video", "audio") and values.get("src"):
             self.links.append(str(values["src"]))
+            self.fetched.append(str(values["src"]))
+        if tag == "link" and values.get("href") and values.get("rel") in ("stylesheet", "preload", "icon"):
+            self.fetched.append(str(values["href"]))
 
 
 def broken_links(site: Path) -> list[str]:
-    """``page -> link (why)`` for every internal link whose file or anchor does not exist."""
+    """``page -> link (why)`` for every internal link whose file or anchor does not exist, and
+    for everything a page makes the browser load from another host (broken offline, and it
+    tells that host who reads what)."""
     pages: dict[Path, _Page] = {}
     for path in sorted(site.rglob("*.html")):
         parser = _Page()
@@ -34,6 +40,9 @@ def broken_links(site: Path) -> list[str]:
         pages[path] = parser
     broken = []
     for path, page in pages.items():
+        for source in page.fetched:
+            if urlsplit(source).scheme in ("http", "https") or source.startswith("//"):
+                broken.append(f"{path.relative_to(site)} -> {source} (fetched from another host)")
         for link in page.links:
             parts = urlsplit(link)
             if parts.scheme or parts.netloc or link.startswith(("mailto:", "data:", "javascript:")):

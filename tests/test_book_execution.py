@@ -26,7 +26,7 @@ from toolkit.config import load_lock, load_project
 from toolkit.execute.environments import Environment, find_environment
 from toolkit.execute.library import LibraryIndex, read_library, save_differences
 from toolkit.execute.programs import chapter_program, executable_cells
-from toolkit.execute.runner import RunReport, Source, in_shard, run_cells
+from toolkit.execute.runner import ExecutionSettings, RunReport, Source, in_shard, run_cells
 from toolkit.parser import parse_chapter
 
 BIN = Path(sys.executable).parent
@@ -77,14 +77,12 @@ def run(
         frameworks,
         tmp_path / "cache",
         tmp_path / "cells",
-        300,
-        jobs=2,
+        ExecutionSettings(
+            300, jobs=2, data_dir=data_dir or tmp_path / "data", downloads=downloads, ray_address=ray_address
+        ),
         trust_translations=False,
         environments={fw: environment(fw) for fw in frameworks},
         libraries=libraries(),
-        data_dir=data_dir or tmp_path / "data",
-        downloads=downloads,
-        ray_address=ray_address,
     )
 
 
@@ -94,9 +92,9 @@ def english_source(chapter: str) -> Source:
 
 
 def texts(report: RunReport, edition: str, chapter: str, framework: str) -> str:
-    cells = report.manifests[(edition, chapter)]["frameworks"][framework]["cells"]
+    cells = report.manifests[(edition, chapter)].frameworks[framework].cells
     return "".join(
-        "".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in c["outputs"])
+        "".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in c.outputs)
         for c in cells
     )
 
@@ -109,12 +107,12 @@ def test_todays_english_trains_with_its_own_library_in_all_four_frameworks(tmp_p
     chapter = "chapter_linear-regression/linear-regression-scratch.md"
     report = run(tmp_path, [english_source(chapter)], FOUR)
     for framework in FOUR:
-        info = report.manifests[("en", chapter)]["frameworks"][framework]
-        failed = [(c["line"], c["status"]) for c in info["cells"] if c["status"] != "ok"]
-        assert info["status"] == "ok", (framework, failed, report.planned)
+        info = report.manifests[("en", chapter)].frameworks[framework]
+        failed = [(c.line, c.status) for c in info.cells if c.status != "ok"]
+        assert info.status == "ok", (framework, failed, report.planned)
         # the last cell prints the learned parameters' errors
         assert "error in estimating w" in texts(report, "en", chapter, framework), framework
-    assert report.no_library == []
+    assert report.no_library == ()
     entry = report.planned[0]
     assert entry.program.library is not None
     assert entry.program.library.origin == f"source_en/{TODAY.id}/d2l"
@@ -183,7 +181,7 @@ def test_the_dataset_cache_is_d2ls_data_folder(tmp_path: Path) -> None:
     path = tmp_path / "data.md"
     path.write_text(english, "utf-8")
     report = run(tmp_path, [Source("en", "data.md", path, TODAY.tabs, path, TODAY.tabs)], ("pytorch",), data)
-    assert report.status("en", "data.md", "pytorch") == "ok", report.planned[0].run
+    assert report.status("en", "data.md", "pytorch") == "ok", report.runs
     assert texts(report, "en", "data.md", "pytorch") == "3\n12 5\n"
 
 
@@ -195,7 +193,7 @@ def test_a_missing_dataset_is_needs_data_naming_the_file_and_nothing_leaves_the_
     with the file and d2l's data hub, the cells after it are not separate failures."""
     chapter = "chapter_recurrent-neural-networks/text-sequence.md"
     report = run(tmp_path, [english_source(chapter)], ("pytorch",))
-    assert report.status("en", chapter, "pytorch") == "needs data"
+    assert report.status("en", chapter, "pytorch") == "needs-data"
     from toolkit.execute.summary import failures
 
     listed = failures(report, ROOT)
@@ -364,7 +362,7 @@ def test_cells_read_the_books_own_figures_as_dot_dot_img(tmp_path: Path) -> None
     would: the kernel sees the book's img/ there."""
     chapter = "chapter_computer-vision/bounding-box.md"
     report = run(tmp_path, [english_source(chapter)], ("pytorch",))
-    assert report.status("en", chapter, "pytorch") == "ok", report.planned[0].run
+    assert report.status("en", chapter, "pytorch") == "ok", report.runs
 
 
 @pytest.mark.kernels
@@ -383,7 +381,7 @@ def test_a_v017_editions_cells_see_its_own_figures_over_englishs(tmp_path: Path)
         V017_TABS,
     )
     report = run(tmp_path, [source], ("pytorch",))
-    assert report.status("ko", chapter, "pytorch") == "ok", report.planned[0].run
+    assert report.status("ko", chapter, "pytorch") == "ok", report.runs
     (entry,) = report.planned
     assert [Path(folder) for folder in entry.program.image_dirs] == [
         (ROOT / "translations" / "ko" / "img").resolve(),
@@ -459,14 +457,11 @@ def test_a_chapters_manifest_is_written_when_its_programs_finish_not_at_the_end(
         ("pytorch",),
         tmp_path / "cache",
         tmp_path / "cells",
-        300,
-        jobs=1,
+        ExecutionSettings(300, jobs=1, data_dir=tmp_path / "data", downloads=False),
         trust_translations=False,
         environments={"pytorch": environment("pytorch")},
         on_event=on_event,
         libraries=libraries(),
-        data_dir=tmp_path / "data",
-        downloads=False,
     )
     assert seen_when_second_started == [True]
     assert (tmp_path / "cells" / "en" / f"{second}.json").is_file()

@@ -20,7 +20,7 @@ import pytest
 from conftest import ROOT
 
 from toolkit.execute.environments import Environment, find_environment
-from toolkit.execute.runner import RunReport, Source, run_cells
+from toolkit.execute.runner import ExecutionSettings, RunReport, Source, run_cells
 from toolkit.parser import parse_chapter
 
 TABS = ("mxnet", "pytorch", "tensorflow")
@@ -65,18 +65,16 @@ def run(
         frameworks,
         cache or tmp_path / "cache",
         tmp_path / "cells",
-        timeout,
-        jobs=3,
+        ExecutionSettings(timeout, jobs=3, max_output_bytes=max_output_bytes),
         trust_translations=trust,
         environments={fw: environment(fw) for fw in frameworks},
-        max_output_bytes=max_output_bytes,
     )
 
 
 def outputs_text(report: RunReport, edition: str, framework: str) -> list[str]:
-    cells = report.manifests[(edition, "test.md")]["frameworks"][framework]["cells"]
+    cells = report.manifests[(edition, "test.md")].frameworks[framework].cells
     return [
-        "".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in c["outputs"]).replace(
+        "".join(o.get("text", "") or o.get("data", {}).get("text/plain", "") for o in c.outputs).replace(
             "\r\n", "\n"
         )
         for c in cells
@@ -112,7 +110,8 @@ def test_second_run_starts_no_kernel_and_comment_edits_rerun_nothing(tmp_path: P
     first = run(tmp_path, english, frameworks=("pytorch",))
     assert first.executions == 1
     again = run(tmp_path, english, frameworks=("pytorch",))
-    assert again.executions == 0 and again.status("en", "test.md", "pytorch") == "cached"
+    assert again.executions == 0 and again.status("en", "test.md", "pytorch") == "ok"
+    assert again.manifests[("en", "test.md")].frameworks["pytorch"].cached
     commented = english.replace("# the answer, almost", "# une réponse").replace(
         "Some prose.", "Other prose."
     )
@@ -129,10 +128,10 @@ def test_hung_cell_times_out_and_the_next_cell_runs(tmp_path: Path) -> None:
         cell("pytorch", "print('after the hung cell')"),
     )
     report = run(tmp_path, english, frameworks=("pytorch",))
-    cells = report.manifests[("en", "test.md")]["frameworks"]["pytorch"]["cells"]
-    assert cells[0]["status"] == "timeout"
-    assert cells[1]["status"] == "ok" and outputs_text(report, "en", "pytorch")[1] == "after the hung cell\n"
-    assert report.status("en", "test.md", "pytorch") == "timed out"
+    cells = report.manifests[("en", "test.md")].frameworks["pytorch"].cells
+    assert cells[0].status == "timeout"
+    assert cells[1].status == "ok" and outputs_text(report, "en", "pytorch")[1] == "after the hung cell\n"
+    assert report.status("en", "test.md", "pytorch") == "timed-out"
 
 
 @pytest.mark.kernels
@@ -144,11 +143,11 @@ def test_a_crashing_kernel_is_reported_and_other_frameworks_go_on(tmp_path: Path
         cell("pytorch", "print('pytorch is fine')"),
     )
     report = run(tmp_path, english, frameworks=("mxnet", "pytorch"))
-    mxnet = report.manifests[("en", "test.md")]["frameworks"]["mxnet"]
-    assert [c["status"] for c in mxnet["cells"]] == ["ok", "crashed", "not-run"]
-    assert mxnet["status"] == "failed"
+    mxnet = report.manifests[("en", "test.md")].frameworks["mxnet"]
+    assert [c.status for c in mxnet.cells] == ["ok", "crashed", "not-run"]
+    assert mxnet.status == "failed"
     assert report.status("en", "test.md", "pytorch") == "ok"
-    crashed = next(c for e in report.planned if e.run for c in e.run.cells if c.status == "crashed")
+    crashed = next(c for run in report.runs.values() for c in run.cells if c.status == "crashed")
     assert crashed.line == 11 and "kernel died" in crashed.error
 
 
@@ -205,8 +204,8 @@ def test_a_segfault_and_a_chapter_timeout_marker(tmp_path: Path) -> None:
         cell("pytorch", "print('never')"),
     )
     report = run(tmp_path, english, frameworks=("pytorch",))
-    cells = report.manifests[("en", "test.md")]["frameworks"]["pytorch"]["cells"]
-    assert [c["status"] for c in cells] == ["timeout", "crashed", "not-run"]
+    cells = report.manifests[("en", "test.md")].frameworks["pytorch"].cells
+    assert [c.status for c in cells] == ["timeout", "crashed", "not-run"]
 
 
 def test_an_environment_that_could_not_be_built_skips_its_cells_with_the_reason(tmp_path: Path) -> None:
@@ -221,21 +220,20 @@ def test_an_environment_that_could_not_be_built_skips_its_cells_with_the_reason(
         ("tensorflow",),
         tmp_path / "cache",
         tmp_path / "cells",
-        60,
-        jobs=1,
+        ExecutionSettings(60, jobs=1),
         trust_translations=False,
         environments={"tensorflow": broken},
     )
     assert report.executions == 0 and report.status("en", "test.md", "tensorflow") == "skipped"
-    cells = report.manifests[("en", "test.md")]["frameworks"]["tensorflow"]["cells"]
-    assert cells[0]["status"] == "not-executed" and "pip exited 1" in cells[0]["reason"]
+    cells = report.manifests[("en", "test.md")].frameworks["tensorflow"].cells
+    assert cells[0].status == "not-executed" and "pip exited 1" in cells[0].reason
     assert exit_code(report) == 2 and report_json(report)["environments"]["tensorflow"]["ready"] is False
 
 
 @pytest.mark.kernels
 def test_failing_cell_keeps_its_traceback(tmp_path: Path) -> None:
     report = run(tmp_path, chapter(cell("pytorch", "undefined_name + 1")), frameworks=("pytorch",))
-    failed = next(c for e in report.planned if e.run for c in e.run.cells)
+    failed = next(c for run in report.runs.values() for c in run.cells)
     assert (
         failed.status == "error"
         and failed.error.startswith("NameError")
@@ -251,14 +249,12 @@ def test_untrusted_translated_cell_is_not_executed_unless_trusted(tmp_path: Path
     )
     report = run(tmp_path, english, {"tr": translated}, frameworks=("pytorch",))
     assert report.executions == 1
-    tr_cells = report.manifests[("tr", "test.md")]["frameworks"]["pytorch"]["cells"]
+    tr_cells = report.manifests[("tr", "test.md")].frameworks["pytorch"].cells
     assert (
-        tr_cells[0]["sharing"] == "differs"
-        and tr_cells[0]["status"] == "not-executed"
-        and not tr_cells[0]["outputs"]
+        tr_cells[0].sharing == "differs" and tr_cells[0].status == "not-executed" and not tr_cells[0].outputs
     )
-    assert tr_cells[1]["sharing"] == "shared" and tr_cells[1]["outputs"]
-    assert report.untrusted == [("tr", "test.md", 6, "pytorch")]  # the fence line
+    assert tr_cells[1].sharing == "shared" and tr_cells[1].outputs
+    assert report.untrusted == (("tr", "test.md", 6, "pytorch"),)  # the fence line
     trusted = run(tmp_path, english, {"tr": translated}, frameworks=("pytorch",), trust=True)
     assert trusted.executions == 1  # only the translation's own program; English is cached
     assert outputs_text(trusted, "tr", "pytorch")[0] == "çevrilmiş kod\n"
@@ -292,7 +288,9 @@ run(Path({str(tmp_path)!r}), Path({str(tmp_path / "en.md")!r}).read_text(), fram
     )
     rerun = run(tmp_path, english.replace("time.sleep(60)", "time.sleep(0)"), frameworks=("mxnet", "pytorch"))
     assert rerun.executions == 1  # mxnet only (its code changed here only to keep the test short)
-    assert rerun.status("en", "test.md", "pytorch") == "cached"
+    assert rerun.status("en", "test.md", "pytorch") == "ok" and "pytorch" not in {
+        e.program.framework for e in rerun.planned if e.key in rerun.runs
+    }
 
 
 @pytest.mark.kernels
@@ -315,7 +313,7 @@ def test_seed_chapter_runs_once_per_framework_for_all_editions(seed: Path) -> No
     assert set(statuses) == {
         (e, fw) for e in ("en", "ko", "ko-partrita", "id", "tr", "vi") for fw in FRAMEWORKS
     }
-    assert set(statuses.values()) <= {"ok", "cached"}
+    assert set(statuses.values()) == {"ok"}
 
 
 def nvidia_gpu_visible() -> bool:
@@ -394,7 +392,7 @@ def test_cpu_workers_share_one_frameworks_queue_but_a_gpu_framework_is_held_by_o
     from toolkit.execute.runner import Planned, Scheduler
 
     def planned(key: str) -> Planned:
-        return Planned(program=None, key=key)  # type: ignore[arg-type]  # the scheduler never reads it
+        return Planned(program=None, key=key, sources=())  # type: ignore[arg-type]  # the scheduler never reads it
 
     on_cpu = Scheduler({"pytorch": [planned("p1"), planned("p2"), planned("p3")]}, exclusive=set())
     assert on_cpu.useful_workers() == 3

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import FIXTURES, FixtureRegen
 from markdown_it.utils import read_fixture_file
 
+from toolkit.execute.results import ChapterManifest, ResultFormatError
 from toolkit.model import Chapter, CodeCell, iter_blocks
 from toolkit.parser import parse_chapter
 from toolkit.site.lower import (
@@ -61,7 +63,15 @@ def context_for(
     # a chapter of the fixtures has code for every framework of TABS (as the book's chapters
     # name them); test_shared_outputs_show_only_the_chapters_frameworks says what else happens
     return PageContext(
-        PAGE, "3.2", TABS, words_for(language), labels, outputs, "en/bibliography.md", dead_links=dead, frameworks=TABS
+        PAGE,
+        "3.2",
+        TABS,
+        words_for(language),
+        labels,
+        outputs,
+        "en/bibliography.md",
+        dead_links=dead,
+        frameworks=TABS,
     )
 
 
@@ -128,6 +138,37 @@ def test_images_errors_and_missing_outputs() -> None:
     assert "Not executed" not in lowered and "code differs from English" not in lowered
 
 
+def test_an_image_output_that_is_not_base64_never_reaches_the_page() -> None:
+    """Outputs can come from another machine's archive: an image payload is written into a
+    data: URL attribute, so only base64 text may get there."""
+    hostile = 'x" onerror="alert(1)'
+    outputs = {
+        (3, fw): CellOutputs("ok", ({"output_type": "display_data", "data": {"image/png": hostile}},))
+        for fw in EXECUTED_FRAMEWORKS
+    }
+    chapter = parse_chapter("page.md", CELL.encode())
+    lowered = lower_chapter(chapter, context_for(CELL, outputs=outputs)).markdown
+    assert "onerror" not in lowered and "data:image/png" not in lowered
+
+
+def test_remote_images_become_links_the_reader_can_follow_and_their_math_typesets() -> None:
+    """gp-intro.md shows two SVGs from another host in one paragraph: offline they are broken,
+    and their alt text would show raw TeX. The page never fetches them: each is a link whose
+    text is the alt text, Markdown with its math."""
+    url = "https://user-images.githubusercontent.com/6753639/206867364-b4707db5.svg"
+    text = (
+        f"# T\n\n![Contours over $f(x_1)$ with $k(x,x_1) = 0.9$.]({url})\n"
+        "![Local, and [bracketed].](../img/a.svg)\n\n"
+        f"![A remote figure.]({url})\n:label:`fig_remote`\n"
+    )
+    lowered = lower_chapter(parse_chapter("page.md", text.encode()), context_for(text)).markdown
+    assert f"[Contours over $f(x_1)$ with $k(x,x_1) = 0.9$.]({url}){{.d2l-remote-image}}" in lowered
+    assert "![Local, and [bracketed].](../img/a.svg)" in lowered  # a local image stays an image
+    assert f"[user-images.githubusercontent.com]({url}){{.d2l-remote-image}}" in lowered
+    assert f"]({url})" in lowered and "!\\[" not in lowered and "![Contours" not in lowered
+    assert "A remote figure." in lowered and "fig_remote" in lowered
+
+
 def test_a_page_without_stored_outputs_shows_the_code_alone() -> None:
     chapter = parse_chapter("page.md", CELL.encode())
     lowered = lower_chapter(chapter, context_for(CELL, outputs={})).markdown
@@ -158,22 +199,41 @@ def test_roles_inside_code_spans_are_left_alone() -> None:
 
 
 def test_outputs_from_a_run_cells_manifest() -> None:
-    manifest = {
+    """The site reads the manifest run-cells writes, through its typed form."""
+    written: dict[str, Any] = {
+        "edition": "tr",
+        "chapter": "x.md",
         "frameworks": {
             "pytorch": {
+                "status": "ok",
+                "cached": True,
+                "device": "gpu",
+                "device_detail": "",
+                "key": "k",
+                "skipped": "",
+                "seconds": 1.5,
                 "cells": [
                     {
                         "line": 7,
+                        "english_line": 5,
+                        "index": 0,
+                        "sharing": "shared",
                         "status": "ok",
                         "outputs": [{"output_type": "stream", "text": "hi"}],
                         "reason": "",
                     }
-                ]
+                ],
             }
-        }
+        },
     }
+    manifest = ChapterManifest.from_json(written)
+    assert manifest.to_json() == written
     assert outputs_from_manifest(manifest)[(7, "pytorch")].outputs[0]["text"] == "hi"
     assert outputs_from_manifest(None) == {}
+    # a manifest of another shape (an older toolkit's, or a hand-edited one) is refused whole
+    older = {**written, "frameworks": {"pytorch": {**written["frameworks"]["pytorch"], "status": "cached"}}}
+    with pytest.raises(ResultFormatError, match="'status' is 'cached'"):
+        ChapterManifest.from_json(older)
 
 
 def test_seed_chapter_lowers_in_every_edition() -> None:
@@ -405,7 +465,9 @@ def test_shared_outputs_show_only_the_chapters_frameworks_and_never_merge_with_t
         (3, fw): CellOutputs("ok", ({"output_type": "stream", "name": "stdout", "text": f"{fw}\n"},))
         for fw in EXECUTED_FRAMEWORKS
     }
-    context = replace(context_for(text, outputs=outputs), tabs=("pytorch", "mxnet", "jax", "tensorflow"), frameworks=())
+    context = replace(
+        context_for(text, outputs=outputs), tabs=("pytorch", "mxnet", "jax", "tensorflow"), frameworks=()
+    )
     lowered = lower_chapter(chapter, context).markdown
     sets = [line for line in lowered.splitlines() if line.startswith("===")]
     assert sets == ['===! "PyTorch"', '=== "MXNet"', '===! "PyTorch"', '=== "MXNet"']

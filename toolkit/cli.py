@@ -588,7 +588,7 @@ def envs_command(frameworks: tuple[str, ...], rebuild: bool) -> None:
     "--downloads/--no-downloads",
     default=None,
     help="Let d2l download datasets (default: [tool.toolkit] downloads, true). Without, a cell "
-    "that needs a file the cache lacks is reported as 'needs data' and nothing leaves the machine.",
+    "that needs a file the cache lacks is reported as needs-data and nothing leaves the machine.",
 )
 @click.option(
     "--shard",
@@ -604,6 +604,27 @@ def envs_command(frameworks: tuple[str, ...], rebuild: bool) -> None:
     "[tool.toolkit] ray); each asks for a GPU when its framework uses one.",
 )
 @click.option(
+    "--import-cache",
+    "import_from",
+    metavar="ARCHIVE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="First add the runs in ARCHIVE (another machine's --export-cache) to the cache; an "
+    "archive with anything but checked runs in it is refused whole. A GPU run serves a CPU machine.",
+)
+@click.option(
+    "--export-cache",
+    "export_to",
+    metavar="ARCHIVE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Afterwards, write every run this call shows (run now or cached) to ARCHIVE (.tar.gz), "
+    "for --import-cache elsewhere.",
+)
+@click.option(
+    "--cached-only",
+    is_flag=True,
+    help="Start no kernel: the pages show what the cache (or an imported archive) has, the rest is not run.",
+)
+@click.option(
     "--format", "output_format", type=click.Choice(("text", "json")), default="text", show_default=True
 )
 def run_cells_command(
@@ -617,6 +638,9 @@ def run_cells_command(
     downloads: bool | None,
     shard: str | None,
     ray_address: str | None,
+    import_from: Path | None,
+    export_to: Path | None,
+    cached_only: bool,
     output_format: str,
 ) -> None:
     """Execute the shared code once per framework and give every edition its outputs.
@@ -632,8 +656,11 @@ def run_cells_command(
     --trust-translations. Results are cached by the code, the environment and the device:
     a second run with nothing changed starts no kernel.
     Outputs go to build/cells/<edition>/<chapter>.json, where the site reads them.
+    Outputs travel: `--export-cache book.tar.gz` on the machine that ran them (a GPU box),
+    `--import-cache book.tar.gz --cached-only` where the site is built.
     Exit: 0 all ran, 1 a cell failed or timed out, 2 usage or set-up error.
     """
+    from toolkit.execute.archive import ArchiveError, export_runs, import_runs
     from toolkit.execute.runner import project_sources
     from toolkit.execute.summary import exit_code
 
@@ -643,6 +670,16 @@ def run_cells_command(
             if not path.exists():
                 raise click.BadParameter(f"{path}: no such file or directory", param_hint="PATHS")
         shard_of = _parse_shard(shard) if shard else None
+        if import_from is not None:
+            try:
+                imported = import_runs(import_from, config.cache_dir / "outputs")
+            except ArchiveError as error:
+                raise ConfigError(f"--import-cache: {error}") from error
+            click.echo(
+                f"{_shown(import_from)}: {len(imported.written)} run(s) imported, "
+                f"{len(imported.present)} already in the cache",
+                err=True,
+            )
         sources = project_sources(config, paths)
         selected = frameworks or FRAMEWORK_NAMES
         store = ChapterStore(config.root)
@@ -662,8 +699,12 @@ def run_cells_command(
             trust_translations,
             gpu,
             shard_of,
+            cached_only,
         )
         _emit_run_report(report, selected, output_format, config.root)
+        if export_to is not None:
+            count = export_runs(report.exportable_keys(), config.cache_dir / "outputs", export_to)
+            click.echo(f"{_shown(export_to)}: {count} run(s) exported", err=True)
         sys.exit(exit_code(report))
 
 
@@ -684,6 +725,7 @@ def _run_cells_with_progress(
     trust: bool,
     gpu: bool,
     shard: tuple[int, int] | None = None,
+    cached_only: bool = False,
 ) -> RunReport:
     """Run with a rich progress bar per framework (on a terminal) or a line per program (in CI)."""
     from rich.console import Console
@@ -693,7 +735,7 @@ def _run_cells_with_progress(
     from toolkit.execute.devices import probe_devices
     from toolkit.execute.environments import find_environment
     from toolkit.execute.library import LibraryIndex
-    from toolkit.execute.runner import Planned, run_cells
+    from toolkit.execute.runner import ExecutionSettings, Planned, run_cells
     from toolkit.execute.summary import gpu_problem
 
     environments = {fw: find_environment(fw) for fw in frameworks}
@@ -742,18 +784,21 @@ def _run_cells_with_progress(
                 frameworks,
                 config.cache_dir,
                 config.build_dir / "cells",
-                timeout,
-                jobs,
+                ExecutionSettings(
+                    timeout,
+                    jobs,
+                    max_output_bytes=config.max_output_bytes,
+                    data_dir=config.data_dir,
+                    downloads=config.downloads,
+                    ray_address=config.ray,
+                ),
                 trust,
                 environments=environments,
                 on_event=on_event,
-                max_output_bytes=config.max_output_bytes,
                 libraries=libraries,
-                data_dir=config.data_dir,
-                downloads=config.downloads,
                 shard=shard,
-                ray_address=config.ray,
                 history=history,
+                cached_only=cached_only,
             )
         except ClusterError as error:
             raise ConfigError(str(error)) from error

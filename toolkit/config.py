@@ -33,7 +33,7 @@ class ProjectConfig:
     max_output_bytes: int = 1_000_000
     # the dataset cache kernels see as d2l's ``../data`` (persistent, shared by every run)
     data_dir: Path = Path.home() / ".cache" / "d2l-i18n-toolkit" / "data"
-    downloads: bool = True  # may d2l download datasets? (off: they are "needs data")
+    downloads: bool = True  # may d2l download datasets? (off: they are "needs-data")
     ray: str = ""  # a Ray cluster's address for run-cells ("" = the local pool)
 
     @property

@@ -22,8 +22,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from toolkit.execute.kernel import ProgramRun, run_program
+from toolkit.execute.kernel import run_program
 from toolkit.execute.programs import Program
+from toolkit.execute.results import ProgramRun
 
 
 def execute_on_node(

@@ -29,59 +29,15 @@ import tempfile
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from toolkit.execute.environments import Environment
 from toolkit.execute.programs import Program
+from toolkit.execute.results import CellResult, CellStatus, ProgramRun
 
-CellStatus = Literal["ok", "error", "timeout", "crashed", "not-run", "needs-data"]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 TIMEOUT_ERROR = "CellTimeoutError"
-
-
-@dataclass(frozen=True)
-class CellResult:
-    line: int
-    status: CellStatus
-    outputs: tuple[dict[str, Any], ...]
-    seconds: float
-    error: str = ""  # "NameError: name 'x' is not defined", "timed out after 5s", ...
-    traceback: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "line": self.line,
-            "status": self.status,
-            "outputs": list(self.outputs),
-            "seconds": round(self.seconds, 3),
-            "error": self.error,
-            "traceback": self.traceback,
-        }
-
-    @staticmethod
-    def from_json(data: dict[str, Any]) -> CellResult:
-        return CellResult(
-            data["line"],
-            data["status"],
-            tuple(data["outputs"]),
-            data["seconds"],
-            data["error"],
-            data["traceback"],
-        )
-
-
-@dataclass(frozen=True)
-class ProgramRun:
-    cells: tuple[CellResult, ...]
-    seconds: float
-    problem: str = ""  # the kernel would not start, ...
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problem and all(c.status == "ok" for c in self.cells)
 
 
 def _kernel_spec_dir(env: Environment, root: Path) -> str:

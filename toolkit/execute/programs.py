@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from toolkit.align import align_chapters
 from toolkit.code import ALL_TABS, is_tooling_cell, normalise_code, resolved_tabs, select_branches
 from toolkit.execute.library import Library
+from toolkit.execute.results import Sharing
 from toolkit.model import Chapter, CodeCell, HtmlBlock, iter_blocks
 
 FRAMEWORKS = ("mxnet", "pytorch", "tensorflow", "jax")
@@ -147,7 +148,7 @@ class SharedCell:
     line: int  # the translated cell's line
     framework: str
     english_line: int | None  # the English cell whose output it shows
-    status: str  # "shared", "differs" (not executed), "extra" (no English counterpart), "own"
+    status: Sharing  # "shared", "differs" (not executed), "extra" (no English counterpart), "own"
     index: int | None  # position of the cell in the program that produced its output
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from toolkit.execute.devices import Device
 from toolkit.execute.environments import Environment
-from toolkit.execute.kernel import CellResult
-from toolkit.execute.runner import RunReport, program_status
+from toolkit.execute.results import CellResult, ChapterManifest, ShownCell, program_status
+from toolkit.execute.runner import RunReport
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def failures(report: RunReport, root: Path | None = None) -> list[Failure]:
     each with the places in the editions' files that show it."""
     found = []
     for entry in report.planned:
-        run = entry.run or entry.cached
+        run = report.run_of(entry.key)
         cells = list(run.cells if run else ())
         first = next((i for i, c in enumerate(cells) if c.status != "ok"), None)
         if first is not None and cells[first].status == "needs-data":
@@ -84,11 +84,11 @@ def failures(report: RunReport, root: Path | None = None) -> list[Failure]:
             if cell.status in ("error", "timeout", "crashed", "not-run", "needs-data"):
                 framework = entry.program.framework
                 places = tuple(
-                    f"{_relative(report.paths.get((edition, chapter), Path(edition, chapter)), root)}:{shown['line']}"
+                    f"{_relative(report.paths.get((edition, chapter), Path(edition, chapter)), root)}:{shown.line}"
                     for edition, chapter in entry.sources
                     if edition != "en"
                     for shown in _cells_of(report, edition, chapter, framework, entry.key)
-                    if shown.get("index") == index
+                    if shown.index == index
                 )
                 found.append(
                     Failure(
@@ -98,12 +98,11 @@ def failures(report: RunReport, root: Path | None = None) -> list[Failure]:
     return found
 
 
-def _cells_of(
-    report: RunReport, edition: str, chapter: str, framework: str, key: str
-) -> list[dict[str, Any]]:
+def _cells_of(report: RunReport, edition: str, chapter: str, framework: str, key: str) -> list[ShownCell]:
     """The manifest cells of one edition's chapter that program ``key`` produced."""
-    info = report.manifests.get((edition, chapter), {}).get("frameworks", {}).get(framework, {})
-    return list(info.get("cells", [])) if info.get("key") == key else []
+    manifest = report.manifests.get((edition, chapter))
+    outputs = manifest.frameworks.get(framework) if manifest is not None else None
+    return list(outputs.cells) if outputs is not None and outputs.key == key else []
 
 
 def exit_code(report: RunReport) -> int:
@@ -111,7 +110,7 @@ def exit_code(report: RunReport) -> int:
     if any(not env.ready for env in report.environments.values()):
         return 2
     statuses = {report.status(e, c, fw) for (e, c) in report.manifests for fw in report.environments}
-    return 1 if statuses & {"failed", "timed out"} else 0
+    return 1 if statuses & {"failed", "timed-out"} else 0
 
 
 def save_difference_lines(report: RunReport, root: Path | None = None) -> list[str]:
@@ -126,29 +125,29 @@ def save_difference_lines(report: RunReport, root: Path | None = None) -> list[s
 
 def served_pages(report: RunReport) -> int:
     """(edition, chapter, framework) pages whose outputs came from a run of this report."""
-    return sum(len(m["frameworks"]) for m in report.manifests.values())
+    return sum(len(m.frameworks) for m in report.manifests.values())
 
 
 def status_counts(report: RunReport) -> dict[str, int]:
-    """How many distinct programs ended how (ok, failed, needs data, ...)."""
+    """How many distinct programs ended how (ok, failed, needs-data, ...)."""
     counts: dict[str, int] = {}
     for entry in report.planned:
-        run = entry.run or entry.cached
-        status = program_status(run, entry.skipped, False)
+        status = program_status(report.run_of(entry.key), entry.skipped)
         counts[status] = counts.get(status, 0) + 1
     return counts
 
 
-def matrix_cell(manifest: dict[str, Any], framework: str) -> str:
-    info = manifest["frameworks"].get(framework)
+def matrix_cell(manifest: ChapterManifest, framework: str) -> str:
+    info = manifest.frameworks.get(framework)
     if info is None:
         return "—"
-    differing = sum(1 for c in info["cells"] if c["sharing"] == "differs")
+    differing = sum(1 for c in info.cells if c.sharing == "differs")
     note = f" ({differing} not run)" if differing else ""
-    return f"{info['status']} {info['seconds']:.1f}s{note}"
+    cached = " cached" if info.cached else ""
+    return f"{info.status}{cached} {info.seconds:.1f}s{note}"
 
 
-def matrix_rows(report: RunReport) -> list[tuple[str, str, dict[str, Any]]]:
+def matrix_rows(report: RunReport) -> list[tuple[str, str, ChapterManifest]]:
     """(chapter, edition, manifest), English first within each chapter."""
     ordered = sorted(report.manifests.items(), key=lambda kv: (kv[0][1], kv[0][0] != "en", kv[0][0]))
     return [(chapter, edition, manifest) for (edition, chapter), manifest in ordered]
@@ -174,12 +173,13 @@ def report_json(report: RunReport, root: Path | None = None) -> dict[str, Any]:
                 "edition": edition,
                 "chapter": chapter,
                 "framework": fw,
-                "status": manifest["frameworks"][fw]["status"],
-                "device": manifest["frameworks"][fw]["device"],
-                "seconds": manifest["frameworks"][fw]["seconds"],
+                "status": outputs.status,
+                "cached": outputs.cached,
+                "device": outputs.device,
+                "seconds": outputs.seconds,
             }
             for chapter, edition, manifest in matrix_rows(report)
-            for fw in manifest["frameworks"]
+            for fw, outputs in manifest.frameworks.items()
         ],
         "failures": [
             {

@@ -19,7 +19,6 @@ Invariants:
 from __future__ import annotations
 
 import html
-import json
 import posixpath
 import re
 from collections import Counter
@@ -37,6 +36,7 @@ from toolkit.cache import ResultCache, file_version
 from toolkit.checker import ChapterStore, RunResult, check_jobs, project_jobs
 from toolkit.code import is_tooling_cell
 from toolkit.config import ConfigError, Edition, Lock, ProjectConfig, load_editions, load_lock
+from toolkit.execute.results import ChapterManifest
 from toolkit.findings import Finding
 from toolkit.languages import published_languages
 from toolkit.model import Chapter, CodeCell, iter_blocks
@@ -119,7 +119,7 @@ class BookCache:
     def __init__(self, root: Path) -> None:
         self.store = ChapterStore(root)
         self._results: dict[Path, ResultCache] = {}
-        self._manifests: dict[Path, tuple[tuple[int, int, int], dict[str, Any]]] = {}
+        self._manifests: dict[Path, tuple[tuple[int, int, int], ChapterManifest | None]] = {}
         self._values: dict[tuple[str, str], tuple[tuple[object, ...], Any]] = {}
 
     def results(self, cache_dir: Path) -> ResultCache:
@@ -129,19 +129,16 @@ class BookCache:
             self._results[cache_dir] = ResultCache(cache_dir)
         return self._results[cache_dir]
 
-    def manifest(self, path: Path) -> dict[str, Any]:
-        """run-cells' manifest at ``path`` ({} when there is none), read again when it changes."""
+    def manifest(self, path: Path) -> ChapterManifest | None:
+        """run-cells' manifest at ``path`` (None when there is none, or it is not one), read
+        again when it changes."""
         version = _version(path)
         if version == (0, 0, 0):
-            return {}
+            return None
         known = self._manifests.get(path)
         if known is not None and known[0] == version:
             return known[1]
-        try:
-            data = json.loads(path.read_text("utf-8"))
-        except (OSError, ValueError):
-            data = {}
-        manifest = data if isinstance(data, dict) else {}
+        manifest = ChapterManifest.load(path)
         self._manifests[path] = (version, manifest)
         return manifest
 
@@ -305,7 +302,7 @@ class _Entry:
     edition: str  # whose outputs and findings ("en" for English)
     tabs: tuple[str, ...]
     fallback: bool
-    manifest: Mapping[str, Any]  # run-cells' outputs for it ({} when it never ran), read once
+    manifest: ChapterManifest | None  # run-cells' outputs for it (None when it never ran), read once
     own: str = ""  # the chapter's path in its edition when it differs from today's English
     same_as: str = ""  # today's English chapter this one is (by its labels), when not ``chapter``
 
@@ -795,10 +792,10 @@ STATUS_SHORT = {"mxnet": "MX", "pytorch": "PT", "tensorflow": "TF", "jax": "JAX"
 STATUS_SYMBOLS = {
     "ok": "✓",
     "failed": "✗",
-    "timed out": "◷",  # in the system fonts (⏱ is an emoji most lack: a box)
-    "needs data": "⬇",
+    "timed-out": "◷",  # in the system fonts (⏱ is an emoji most lack: a box)
+    "needs-data": "⬇",
     "skipped": "–",
-    "not run": "–",
+    "not-run": "–",
 }
 
 
@@ -818,16 +815,9 @@ def _status(
         found = [] if entry.fallback else findings.get((entry.edition, entry.own_chapter), [])
         severities = Counter(f.severity for f in found)
         manifest = entry.manifest
-        # "cached" is how run-cells says "ok, from an earlier run": readers only need "ok"
-        executed = {
-            fw: str(manifest.get("frameworks", {}).get(fw, {}).get("status", "not run")).replace(
-                "cached", "ok"
-            )
-            for fw in EXECUTED_FRAMEWORKS
-        }
-        devices = {
-            fw: manifest.get("frameworks", {}).get(fw, {}).get("device", "") for fw in EXECUTED_FRAMEWORKS
-        }
+        outputs = manifest.frameworks if manifest is not None else {}
+        executed = {fw: outputs[fw].status if fw in outputs else "not-run" for fw in EXECUTED_FRAMEWORKS}
+        devices = {fw: outputs[fw].device if fw in outputs else "" for fw in EXECUTED_FRAMEWORKS}
         rows.append(
             {
                 "title": page.title,
@@ -843,7 +833,7 @@ def _status(
                 "executed": executed,
                 # a chapter with code shows a symbol per framework, "–" until run-cells ran it:
                 # the reader's page shows the code alone, this column says it is not run yet
-                "has_code": any(status != "not run" for status in executed.values())
+                "has_code": any(status != "not-run" for status in executed.values())
                 or any(
                     isinstance(block, CodeCell) and block.executable and not is_tooling_cell(block.code)
                     for block, _ in iter_blocks(entry.parsed.blocks)

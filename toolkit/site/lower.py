@@ -26,6 +26,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from markdown_it import MarkdownIt
 
@@ -38,6 +39,7 @@ from toolkit.code import (
     select_branches,
 )
 from toolkit.execute.programs import FRAMEWORKS
+from toolkit.execute.results import CellStatus, ChapterManifest
 from toolkit.model import (
     DEFINING_ROLES,
     Attributes,
@@ -106,9 +108,10 @@ class Target:
 
 @dataclass(frozen=True)
 class CellOutputs:
-    """What one framework produced for one cell, or why nothing (``status`` not-executed)."""
+    """What one framework produced for one cell, or why nothing (``status`` not-executed):
+    the part of run-cells' ``ShownCell`` that the page shows."""
 
-    status: str
+    status: CellStatus
     outputs: tuple[dict[str, Any], ...] = ()
     reason: str = ""
 
@@ -378,6 +381,9 @@ def _slides(text: str) -> str:
 # ---------------------------------------------------------------- outputs
 
 
+BASE64_TEXT = re.compile(r"[A-Za-z0-9+/=\s]*")
+
+
 def _output_markdown(output: dict[str, Any]) -> str:
     kind = output.get("output_type")
     if kind == "stream":
@@ -395,7 +401,10 @@ def _output_markdown(output: dict[str, Any]) -> str:
         for mime in ("image/png", "image/jpeg"):
             if mime in data:
                 payload = "".join(data[mime]) if isinstance(data[mime], list) else str(data[mime])
-                return f'<img class="d2l-output-image" alt="output" src="data:{mime};base64,{payload.strip()}">\n'
+                # written into an attribute: base64 only (an imported run is another machine's)
+                if not BASE64_TEXT.fullmatch(payload):
+                    return ""
+                return f'<img class="d2l-output-image" alt="output" src="data:{mime};base64,{"".join(payload.split())}">\n'
         if "image/svg+xml" in data:
             svg = data["image/svg+xml"]
             svg = "".join(svg) if isinstance(svg, list) else str(svg)
@@ -532,7 +541,9 @@ def _figure(block: Figure, roles: tuple[Role, ...], number: str, context: PageCo
     caption = lower_inline(block.caption, context, state)
     title = f"{context.words.figure} {number}"
     anchor = f'<a id="{html.escape(label)}"></a>' if label else ""
-    if block.path in context.images:
+    if is_remote(block.path):
+        image = _remote_link("", block.path)  # the caption follows
+    elif block.path in context.images:
         # Markdown image syntax, so MkDocs rewrites the path for the page's URL and checks it
         style = f'{{ style="width: {html.escape(width)}" }}' if width else ""
         alt = block.caption.replace("]", "\\]")
@@ -577,7 +588,34 @@ def _lower_block(blocks: tuple[Block, ...], index: int, context: PageContext, st
         return block.source
     if isinstance(block, TabBlock):
         return _framework_group([block], context, state)
-    return lower_inline(_inline_display_math(block), context, state)
+    return lower_inline(_remote_images(block, _inline_display_math(block)), context, state)
+
+
+def is_remote(url: str) -> bool:
+    """An image on another host: the site never makes the reader's browser fetch it (it is
+    broken offline, and a URL a contributor wrote would tell a third party who reads what)."""
+    return url.lower().startswith(("http://", "https://", "//"))
+
+
+def _remote_link(text: str, url: str) -> str:
+    """A remote image as the reader gets it: a link to it, its text Markdown (math typeset;
+    the image's alt text would show TeX raw)."""
+    return f"[{text or urlsplit(url).netloc or url}]({url}){{.d2l-remote-image}}"
+
+
+def _remote_images(block: Block, source: str) -> str:
+    """Each remote image the parser found in the block's prose becomes a link to it."""
+    inline = block_inline(block)
+    for url in dict.fromkeys(
+        link.url
+        for link in (inline.links if inline is not None else ())
+        if link.image and is_remote(link.url)
+    ):
+        pattern = re.compile(
+            r"!\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\(\s*<?" + re.escape(url) + r">?(?:\s+\"[^\"]*\")?\s*\)"
+        )
+        source = pattern.sub(lambda m, url=url: _remote_link(m.group(1), url), source)  # type: ignore[misc]
+    return source
 
 
 def _inline_display_math(block: Block) -> str:
@@ -862,16 +900,12 @@ def lower_chapter(chapter: Chapter, context: PageContext) -> LoweredPage:
     )
 
 
-def outputs_from_manifest(manifest: Mapping[str, Any] | None) -> dict[tuple[int, str], CellOutputs]:
+def outputs_from_manifest(manifest: ChapterManifest | None) -> dict[tuple[int, str], CellOutputs]:
     """The run-cells manifest of one edition's chapter, keyed for ``PageContext.outputs``."""
     found: dict[tuple[int, str], CellOutputs] = {}
-    for framework, info in (manifest or {}).get("frameworks", {}).items():
-        for cell in info.get("cells", []):
-            found[(int(cell["line"]), framework)] = CellOutputs(
-                str(cell.get("status", "")),
-                tuple(cell.get("outputs", [])),
-                str(cell.get("reason", "")),
-            )
+    for framework, info in (manifest.frameworks if manifest is not None else {}).items():
+        for cell in info.cells:
+            found[(cell.line, framework)] = CellOutputs(cell.status, cell.outputs, cell.reason)
     return found
 
 
