@@ -147,7 +147,10 @@ def test_status_pages_show_drift_and_the_execution_matrix(built_site: tuple[Path
     # one column, a symbol per framework the edition has (no JAX in v0.17), words in a tooltip
     assert 'title="PyTorch: ok (cpu)">PT&nbsp;✓</span>' in status and "cached" not in status
     assert 'title="JAX' not in status and "✓ đã chạy" in status
-    assert 'href="chapter_computational-performance/#status-chapter-computational-performance-hybridize"' in status
+    assert (
+        'href="chapter_computational-performance/#status-chapter-computational-performance-hybridize"'
+        in status
+    )
     part = (site / "vi" / "status" / "chapter_computational-performance" / "index.html").read_text("utf-8")
     assert 'id="status-chapter-computational-performance-hybridize"' in part and "S001" in part
     assert "S001" not in status  # the overview counts; each part's page lists the findings
@@ -317,3 +320,63 @@ def test_each_language_has_a_folding_vocabulary_for_its_search(built_site: tuple
     assert fold("Öğrenme") == "ogrenme" and fold("hồi") == "hoi" and fold("ılık") == "ilik"
     korean = json.loads((site / "ko" / "search" / "folding.json").read_text("utf-8"))
     assert all(key.isascii() for key in korean)  # only words with diacritics, none of Hangul
+
+
+@pytest.mark.kernels
+@pytest.mark.parametrize("framework", ["mxnet", "pytorch", "tensorflow"])
+def test_a_downloaded_notebook_runs_in_its_framework_from_a_scratch_directory(
+    built_site: tuple[Path, str], framework: str, tmp_path: Path
+) -> None:
+    """What a reader does: download the chapter's notebook for one framework, open it in a
+    fresh folder with that framework and d2l installed (here: the framework's environment and
+    the book's own d2l library of today's English on its path, as `pip install d2l==1.0.3`
+    gives), and run every cell. Nothing of the site, the book or d2lbook is beside it."""
+    import shutil
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    from toolkit.execute.environments import find_environment
+
+    environment = find_environment(framework)
+    if not environment.ready:
+        pytest.fail(f"{framework} environment not ready: {environment.reason} (run `make setup`)")
+    site, _ = built_site
+    scratch = tmp_path / "downloads"
+    scratch.mkdir()
+    notebook_file = scratch / f"hybridize.{framework}.ipynb"
+    shutil.copy(site / "en" / f"{CHAPTER}.{framework}.ipynb", notebook_file)
+    notebook = nbformat.read(notebook_file, as_version=4)  # type: ignore[no-untyped-call]
+    nbformat.validate(notebook)
+    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    assert "d2lbook" not in code and "tab.selected" not in code  # d2lbook resolved, per framework
+    assert f"from d2l import {'torch' if framework == 'pytorch' else framework} as d2l" in code
+    library = tmp_path / "site-packages"
+    today = load_lock(ROOT / "source_en" / "LOCK.toml").today.id
+    shutil.copytree(ROOT / "source_en" / today / "d2l", library / "d2l")
+    kernels = tmp_path / "jupyter" / "kernels" / "reader"
+    kernels.mkdir(parents=True)
+    kernel_env = environment.kernel_env(threads=2)
+    kernel_env["PYTHONPATH"] = str(library)
+    (kernels / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [str(environment.python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": f"reader's {framework}",
+                "language": "python",
+                "env": kernel_env,
+            }
+        ),
+        "utf-8",
+    )
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+
+    manager = AsyncKernelManager(
+        kernel_name="reader", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels.parent)])
+    )
+    client = NotebookClient(notebook, km=manager, timeout=600, resources={"metadata": {"path": str(scratch)}})
+    client.execute()  # raises CellExecutionError at the first cell that fails
+    ran = [c for c in notebook.cells if c.cell_type == "code"]
+    assert ran and all(c.get("execution_count") for c in ran)
+    assert not any(o.get("output_type") == "error" for c in ran for o in c.outputs)
