@@ -303,9 +303,15 @@ class _Builder:
                 elif kind == "image":
                     links.append(Link(str(child.attrGet("src") or ""), child.content, line, True))
                     words.append(child.content)
-                    # an image's alt text keeps its raw HTML as tokens of its own
+                    # an image's alt text keeps its raw HTML and its roles as tokens of its own
+                    # (a caption's :citet: is the page's citation: checked as the page shows it)
                     raw_html.extend(
                         (line, c.content) for c in child.children or [] if c.type == "html_inline"
+                    )
+                    roles.extend(
+                        Role(c.meta["name"], c.meta["target"], line)
+                        for c in child.children or []
+                        if c.type == "d2l_role"
                     )
                 elif kind in ("em_open", "strong_open"):
                     emphasis += 1

@@ -1,4 +1,4 @@
-"""Inline rule for d2lbook roles: ``:name:`content```.
+"""Inline rule for d2lbook roles: ``:name:`content``` (also with a two-backtick span).
 
 Produces a ``d2l_role`` token with ``meta = {"name": ..., "target": ...}``. A role whose closing
 backtick is missing is left as text; the markup check reports it.
@@ -26,16 +26,39 @@ def role_rule(state: StateInline, silent: bool) -> bool:
         end += 1
     if end == pos + 1 or end + 1 >= maximum or src[end] != ":" or src[end + 1] != "`":
         return False
-    close = src.find("`", end + 2, maximum)
+    opening = end + 1
+    ticks = opening
+    while ticks < maximum and src[ticks] == "`":
+        ticks += 1
+    close = _closing_run(src, ticks, maximum, ticks - opening)
     if close == -1:
         return False
+    # ``:numref:``sec_x`` `` (English's linear-regression-scratch.md:328): the role around a
+    # code span of two backticks, whose content CommonMark strips as it strips a code span's
+    target = src[ticks:close] if ticks - opening == 1 else src[ticks:close].strip()
     if not silent:
         token = state.push("d2l_role", "", 0)
-        token.meta = {"name": src[pos + 1 : end], "target": src[end + 2 : close]}
-        token.content = src[end + 2 : close]
-        token.markup = src[pos : close + 1]
-    state.pos = close + 1
+        token.meta = {"name": src[pos + 1 : end], "target": target}
+        token.content = target
+        token.markup = src[pos : close + ticks - opening]
+    state.pos = close + ticks - opening
     return True
+
+
+def _closing_run(src: str, start: int, maximum: int, width: int) -> int:
+    """Where the first run of exactly ``width`` backticks at or after ``start`` begins, or -1
+    (one backtick: the next backtick, as a role has always closed)."""
+    if width == 1:
+        return src.find("`", start, maximum)
+    at = start
+    while (at := src.find("`" * width, at, maximum)) != -1:
+        run_end = at + width
+        while run_end < maximum and src[run_end] == "`":
+            run_end += 1
+        if run_end - at == width:
+            return at
+        at = run_end
+    return -1
 
 
 def roles_plugin(md: MarkdownIt) -> None:

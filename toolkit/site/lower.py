@@ -86,8 +86,12 @@ EXECUTED_FRAMEWORKS = FRAMEWORKS  # what run-cells executes
 INDENT = "    "
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # inline-only patterns: a role, a code span, slide marks (block structure comes from the model)
-ROLE = re.compile(r":([a-z]+):`([^`]*)`")
-ROLE_OR_CODE = re.compile(r"(?P<role>:[a-z]+:`[^`]*`)|(?P<ticks>`+)(?:(?!(?P=ticks)).)+?(?P=ticks)", re.S)
+# a role closes at the first run of as many backticks as opened it (toolkit/parser/roles.py)
+ROLE = re.compile(r":([a-z]+):(?:`(?!`)([^`]*)`|(`{2,})(.*?)(?<!`)\3(?!`))", re.S)
+ROLE_OR_CODE = re.compile(
+    r"(?P<role>:[a-z]+:(?:`(?!`)[^`]*`|(?P<rt>`{2,}).*?(?<!`)(?P=rt)(?!`)))|(?P<ticks>`+)(?:(?!(?P=ticks)).)+?(?P=ticks)",
+    re.S,
+)
 SLIDE_MARKS = (
     (re.compile(r"\[\*\*(.+?)\*\*\]", re.S), r"**\1**"),  # book and slides: shown bold
     (re.compile(r"\(\*\*(.+?)\*\*\)", re.S), r"\1"),  # book and slides: shown plain
@@ -267,7 +271,7 @@ def _link(context: PageContext, page: str, anchor: str) -> str:
 
 
 def _lower_role(match: re.Match[str], context: PageContext, state: _State) -> str:
-    name, target = match.group(1), match.group(2).strip()
+    name, target = _role_parts(match)
     text = ""
     custom = re.fullmatch(r"(.+?)\s*<([^<>]+)>", target)  # :numref:`the text <label>`
     if custom:
@@ -331,6 +335,23 @@ def plain_title(text: str) -> str:
 
 def bib_anchor(key: str) -> str:
     return "bib-" + re.sub(r"[^A-Za-z0-9_-]+", "-", key).strip("-").lower()
+
+
+def _role_parts(role: re.Match[str]) -> tuple[str, str]:
+    """(name, target) of a ``ROLE`` match, whichever backticks it was written with."""
+    target = role.group(2) if role.group(2) is not None else role.group(4)
+    return role.group(1), target.strip()
+
+
+def page_roles(text: str) -> list[tuple[str, str]]:
+    """(name, target) of every role the page lowers in ``text``, in order: what a test holds
+    against the parser's roles of the same block (one grammar: they must agree)."""
+    found = []
+    for match in ROLE_OR_CODE.finditer(text):
+        role = ROLE.fullmatch(match.group("role")) if match.group("role") else None
+        if role is not None:
+            found.append(_role_parts(role))
+    return found
 
 
 def lower_inline(text: str, context: PageContext, state: _State | None = None) -> str:
