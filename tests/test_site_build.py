@@ -137,6 +137,10 @@ def test_search_index_per_language(built_site: tuple[Path, str]) -> None:
         )
     korean = json.loads((site / "ko" / "search" / "search_index.json").read_text("utf-8"))
     assert korean["config"]["lang"] == ["ko"] and any("하이브리드" in d["text"] for d in korean["docs"])
+    # no page asks for the whole site's index (every language's pages, tens of MB): not published
+    assert not (site / "search" / "search_index.json").exists()
+    missing = (site / "404.html").read_text("utf-8")
+    assert '+ "en" + "/"' in missing  # the 404 page searches the English index
 
 
 def test_status_pages_show_drift_and_the_execution_matrix(built_site: tuple[Path, str]) -> None:

@@ -251,10 +251,15 @@ def test_an_image_in_the_repository_is_a_markdown_image_mkdocs_can_check() -> No
     text = "# T\n\n![Cap [a].](../img/x.svg)\n:label:`fig_x`\n:width:`300px`\n"
     chapter = parse_chapter("page.md", text.encode())
     context = context_for(text)
-    present = replace(context, outputs={}, images=frozenset({"../img/x.svg"}))
+    present = replace(context, outputs={}, images={"../img/x.svg": "../../figures/0123abcd/x.svg"})
     lowered = lower_chapter(chapter, present)
-    assert '![Cap [a\\].](../img/x.svg){ style="width: 300px" }' in lowered.markdown
+    # the site's one copy of the figure, wherever the chapter's own folder is
+    assert '![Cap [a\\].](../../figures/0123abcd/x.svg){ style="width: 300px" }' in lowered.markdown
     assert lowered.missing_images == ()
+    inline = "# T\n\nSee ![a](../img/x.svg) and [the file](../img/x.svg#top).\n"
+    lowered = lower_chapter(parse_chapter("page.md", inline.encode()), replace(present, outputs={}))
+    assert "![a](../../figures/0123abcd/x.svg)" in lowered.markdown
+    assert "[the file](../../figures/0123abcd/x.svg#top)" in lowered.markdown
 
 
 def test_a_framework_without_an_environment_says_why_it_was_not_run() -> None:

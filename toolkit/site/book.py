@@ -18,13 +18,14 @@ Invariants:
 
 from __future__ import annotations
 
+import hashlib
 import html
 import posixpath
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
@@ -315,15 +316,28 @@ class _Entry:
 IMAGE_SUFFIXES = frozenset({".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp"})
 
 
+FIGURES = "figures"  # the site's one folder of figures, shared by every language
+
+
+@cache
+def _figure_target(file: Path, version: tuple[int, int, int]) -> str:
+    """Where a figure file goes in the site: ``figures/<digest>/<name>``, named by its bytes,
+    so the same figure in five editions is one file (``version`` keys the cache: a figure
+    redrawn in place gets a new digest)."""
+    digest = hashlib.sha256(file.read_bytes()).hexdigest()[:12]
+    return f"{FIGURES}/{digest}/{file.name}"
+
+
 def _images(
     entry: _Entry, page_path: str, roots: tuple[Path, ...]
-) -> tuple[frozenset[str], tuple[tuple[str, Path], ...]]:
+) -> tuple[dict[str, str], tuple[tuple[str, Path], ...]]:
     """Every image the chapter shows (figures and images inside paragraphs) that a book root
-    has, and where it goes in the site: the edition's own file where it has one, else
-    English's (an edition's ``img/`` holds only the figures it redrew)."""
+    has: the path the chapter writes -> the URL of the site's copy relative to the page, and
+    (that copy's path in the site, the file). The file is the edition's own where it has one,
+    else English's (an edition's ``img/`` holds only the figures it redrew)."""
     from toolkit.model import Figure, block_inline, iter_blocks
 
-    present: set[str] = set()
+    present: dict[str, str] = {}
     copies: list[tuple[str, Path]] = []
     chapter_dir = posixpath.dirname(entry.chapter)
     for block, _ in iter_blocks(entry.parsed.blocks):
@@ -343,11 +357,11 @@ def _images(
             for root in roots:
                 file = root / posixpath.normpath(posixpath.join(chapter_dir, path))
                 if file.is_file() and root.resolve() in file.resolve().parents:
-                    present.add(path)
-                    target = posixpath.normpath(posixpath.join(posixpath.dirname(page_path), path))
+                    target = _figure_target(file, file_version(file))
+                    present[path] = posixpath.relpath(target, posixpath.dirname(page_path))
                     copies.append((target, file))
                     break
-    return frozenset(present), tuple(copies)
+    return present, tuple(copies)
 
 
 def _version(path: Path) -> tuple[int, int, int]:
@@ -358,7 +372,7 @@ def _version(path: Path) -> tuple[int, int, int]:
         return (0, 0, 0)
 
 
-def _dead_links(entry: _Entry, files: frozenset[str], chapters: frozenset[str]) -> frozenset[str]:
+def _dead_links(entry: _Entry, files: Mapping[str, str], chapters: frozenset[str]) -> frozenset[str]:
     """Relative link targets of the chapter that are neither a page of the book nor a file
     the site carries."""
     from toolkit.model import block_inline, iter_blocks
@@ -692,8 +706,8 @@ def _lower_entry(
     folder = posixpath.dirname(context.page)
     images = {
         url: by_target[target]
-        for url in context.images
-        if (target := posixpath.normpath(posixpath.join(folder, url))) in by_target
+        for url, relative in context.images.items()
+        if (target := posixpath.normpath(posixpath.join(folder, relative))) in by_target
     }
     return lower_chapter(entry.parsed, context), _notebooks(entry, context, language, images)
 

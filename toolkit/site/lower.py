@@ -50,6 +50,7 @@ from toolkit.model import (
     Equation,
     Figure,
     Heading,
+    InlineFacts,
     Other,
     Paragraph,
     Role,
@@ -129,7 +130,9 @@ class PageContext:
     labels: Mapping[str, Target]  # every label of the language's book
     outputs: Mapping[tuple[int, str], CellOutputs]  # (cell line in this file, framework)
     bibliography: str  # "ko/bibliography.md"
-    images: frozenset[str] = frozenset()  # image paths (relative to the chapter) that exist
+    # image path as the chapter writes it -> where the site has it, relative to this page (one
+    # copy of each figure serves every language: ../../figures/<digest>/x.svg)
+    images: Mapping[str, str] = field(default_factory=dict)
     dead_links: frozenset[str] = frozenset()  # relative link targets that lead nowhere on the site
     citations: Mapping[str, str] = field(default_factory=dict)  # bibliography key -> "Abadi et al., 2016"
     # first lines of the blocks that follow an older English (S001's marks): each gets a
@@ -568,7 +571,7 @@ def _figure(block: Figure, roles: tuple[Role, ...], number: str, context: PageCo
         # Markdown image syntax, so MkDocs rewrites the path for the page's URL and checks it
         style = f'{{ style="width: {html.escape(width)}" }}' if width else ""
         alt = block.caption.replace("]", "\\]")
-        image = f"![{alt}]({block.path}){style}"
+        image = f"![{alt}]({context.images[block.path]}){style}"
     else:
         # the reader sees the caption; the build log names the file (once) for maintainers
         state.missing_images.append(block.path)
@@ -609,7 +612,7 @@ def _lower_block(blocks: tuple[Block, ...], index: int, context: PageContext, st
         return block.source
     if isinstance(block, TabBlock):
         return _framework_group([block], context, state)
-    return lower_inline(_remote_images(block, _inline_display_math(block)), context, state)
+    return lower_inline(_image_links(block, _inline_display_math(block), context), context, state)
 
 
 def is_remote(url: str) -> bool:
@@ -624,9 +627,19 @@ def _remote_link(text: str, url: str) -> str:
     return f"[{text or urlsplit(url).netloc or url}]({url}){{.d2l-remote-image}}"
 
 
-def _remote_images(block: Block, source: str) -> str:
-    """Each remote image the parser found in the block's prose becomes a link to it."""
+def _image_links(block: Block, source: str, context: PageContext) -> str:
+    """The block's images (and links to figures) as the site has them: a remote image becomes
+    a link to it, a local one points at the site's one copy of its file."""
     inline = block_inline(block)
+    for link in inline.links if inline is not None else ():
+        path, hash_mark, fragment = link.url.partition("#")
+        if path in context.images and f"]({link.url}" in source:
+            source = source.replace(f"]({link.url}", f"]({context.images[path]}{hash_mark}{fragment}")
+    return _remote_images(inline, source)
+
+
+def _remote_images(inline: InlineFacts | None, source: str) -> str:
+    """Each remote image the parser found in the block's prose becomes a link to it."""
     for url in dict.fromkeys(
         link.url
         for link in (inline.links if inline is not None else ())

@@ -21,6 +21,7 @@ Invariants:
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
@@ -353,6 +354,11 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
         index = Path(config.site_dir) / "search" / "search_index.json"
         if index.is_file():
             split_search_index(index, [s.language for s in self.book.languages], self.search_indexes)
+            # every page searches its own language's index: the whole site's (tens of MB) would
+            # only be downloaded by mistake
+            index.unlink()
+            with contextlib.suppress(OSError):
+                index.parent.rmdir()  # empty unless something else put files there
         if self.book.missing_images:
             names = ", ".join(sorted(self.book.missing_images))
             log.info(
