@@ -64,3 +64,22 @@ def broken_links(site: Path) -> list[str]:
                 if unquote(parts.fragment) not in anchors:
                     broken.append(f"{where} (no such anchor)")
     return broken
+
+
+def missing_notebook_figures(site: Path) -> list[str]:
+    """``notebook -> figure`` for every figure a published notebook points at that the site
+    lacks (the download link embeds them from there)."""
+    import json
+    import re
+
+    missing = []
+    for notebook in sorted(site.rglob("*.ipynb")):
+        cells = json.loads(notebook.read_text("utf-8"))["cells"]
+        for cell in cells:
+            if cell["cell_type"] != "markdown":
+                continue
+            source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            for url in re.findall(r"\]\(((?:\.\./)+figures/[^)\s]+)\)", source):
+                if not Path(posixpath.normpath(str(notebook.parent / url))).is_file():
+                    missing.append(f"{notebook.relative_to(site)} -> {url}")
+    return missing

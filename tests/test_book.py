@@ -314,11 +314,12 @@ def book_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 
 @pytest.mark.book
 def test_the_whole_book_builds_in_every_language_without_a_broken_link(book_site: tuple[Path, str]) -> None:
-    from crawl import broken_links
+    from crawl import broken_links, missing_notebook_figures
 
     site, log = book_site
     assert "WARNING" not in log
     assert broken_links(site) == []
+    assert missing_notebook_figures(site) == []
     page = (site / "en/chapter_computational-performance/hybridize/index.html").read_text("utf-8")
     assert "<title>13.1. Compilers and Interpreters" in page  # d2l.ai's number
     for language in ("ko", "id", "tr", "vi"):

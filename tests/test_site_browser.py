@@ -247,3 +247,62 @@ def test_a_query_typed_without_diacritics_finds_the_words_with_them(
     "lap trinh" for "lập trình"; without the folding vocabulary the same query finds nothing."""
     hits = search(page, base_url, language, typed)
     assert hits and all(hit.startswith(base_url + language + "/") for hit in hits), hits
+
+
+FIGURE = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>\n'
+
+
+@pytest.fixture(scope="module")
+def figure_site_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The English site of a project copy whose seed chapter's figure exists (a small SVG
+    written here: the seed project carries no img/)."""
+    from toolkit.config import load_lock
+
+    project = make_seed_project(tmp_path_factory.mktemp("figure-project") / "project")
+    today = load_lock(project / "source_en" / "LOCK.toml").today.id
+    figure = project / "source_en" / today / "img" / "computegraph.svg"
+    figure.parent.mkdir(parents=True)
+    figure.write_text(FIGURE, "utf-8")
+    site = project / "site"
+    built = build_site(project, site, languages="en")
+    assert built.returncode == 0, built.stderr[-3000:]
+    handler = functools.partial(QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", site
+    server.shutdown()
+
+
+def test_a_downloaded_notebook_carries_its_figures_the_site_keeps_once(
+    page: object, figure_site_url: tuple[str, Path], tmp_path: Path
+) -> None:
+    """The published notebook points at the site's one copy of its figure; what the reader's
+    click downloads has it embedded as an attachment, so it shows offline in Jupyter."""
+    import base64
+    import json
+
+    base_url, site = figure_site_url
+    published = json.loads(
+        (site / "en" / "chapter_computational-performance/hybridize.pytorch.ipynb").read_text()
+    )
+    source = "".join("".join(c["source"]) for c in published["cells"] if c["cell_type"] == "markdown")
+    assert "](../../figures/" in source and not any(c.get("attachments") for c in published["cells"])
+    page.goto(base_url + "en/" + CHAPTER)  # type: ignore[attr-defined]
+    with page.expect_download() as info:  # type: ignore[attr-defined]
+        page.click("a.d2l-notebook:has-text('PyTorch')")  # type: ignore[attr-defined]
+    download = info.value
+    assert download.suggested_filename == "hybridize.pytorch.ipynb"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    notebook = json.loads(saved.read_text("utf-8"))
+    markdown = [c for c in notebook["cells"] if c["cell_type"] == "markdown"]
+    text = "".join("".join(c["source"]) for c in markdown)
+    assert "](attachment:computegraph.svg)" in text and "figures/" not in text
+    (attached,) = [c["attachments"] for c in markdown if c.get("attachments")]
+    assert base64.b64decode(attached["computegraph.svg"]["image/svg+xml"]).decode() == FIGURE
+    assert [c["source"] for c in notebook["cells"] if c["cell_type"] == "code"] == [
+        c["source"] for c in published["cells"] if c["cell_type"] == "code"
+    ]
+    import nbformat
+
+    nbformat.validate(nbformat.reads(saved.read_text("utf-8"), as_version=4))  # type: ignore[no-untyped-call]

@@ -478,31 +478,28 @@ def test_shared_outputs_show_only_the_chapters_frameworks_and_never_merge_with_t
     assert sets == ['===! "PyTorch"', '=== "MXNet"', '===! "PyTorch"', '=== "MXNet"']
 
 
-def test_a_notebook_carries_its_figures_and_reads_roles_as_the_page(tmp_path: Path) -> None:
-    """A downloaded notebook shows its figures wherever it is opened (cell attachments, not
-    `../img/…`), and references read as the page's words and numbers, with no raw d2lbook
-    markup and no link into the site."""
-    import base64
+def test_a_notebook_points_at_the_sites_figures_and_reads_roles_as_the_page() -> None:
+    """A notebook's figures are the site's one copy of each (the download link embeds them:
+    test_site_browser), never `../img/…`; references read as the page's words and numbers,
+    with no raw d2lbook markup and no link into the site."""
     import json
 
     from toolkit.site.notebooks import chapter_notebook
 
-    svg = tmp_path / "graph.svg"
-    svg.write_text('<svg xmlns="http://www.w3.org/2000/svg"/>', "utf-8")
     text = (
         "# T\n\nSee :numref:`fig_graph`.\n\n![Data flow.](../img/graph.svg)\n:label:`fig_graph`\n\n"
         "```{.python .input}\nx = 1\n```\n"
     )
     chapter = parse_chapter("page.md", text.encode())
-    context = context_for(text)
-    notebook = json.loads(
-        chapter_notebook(chapter, "mxnet", TABS, {}, "en", context, {"../img/graph.svg": svg})
-    )
+    context = replace(context_for(text), images={"../img/graph.svg": "../../figures/0123abcd/graph.svg"})
+    notebook = json.loads(chapter_notebook(chapter, "mxnet", TABS, {}, "en", context))
     markdown = [c for c in notebook["cells"] if c["cell_type"] == "markdown"]
     source = "".join("".join(c["source"]) for c in markdown)
     assert "Fig. 3.2.1" in source and ":numref:" not in source and ":label:" not in source
-    assert "](attachment:graph.svg)" in source and "../img/" not in source and "#fig_graph" not in source
-    (attached,) = [c["attachments"] for c in markdown if c.get("attachments")]
-    data = attached["graph.svg"]["image/svg+xml"]
-    assert base64.b64decode("".join(data) if isinstance(data, list) else data) == svg.read_bytes()
+    assert (
+        "](../../figures/0123abcd/graph.svg)" in source
+        and "../img/" not in source
+        and "#fig_graph" not in source
+    )
+    assert not any(c.get("attachments") for c in markdown)  # one copy on the site, embedded on download
     assert notebook["metadata"]["kernelspec"]["name"] == "python3"

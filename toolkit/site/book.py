@@ -547,7 +547,7 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
                     fuzzy,
                     english_token if fuzzy else None,
                     english_page,
-                    folders,  # a figure redrawn: the notebooks carry its new bytes
+                    folders,  # a figure added or removed
                 ),
                 partial(
                     _lower_entry,
@@ -567,7 +567,6 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
                         english_labels,
                         english_page,
                     ),
-                    copies,
                 ),
             )
             for image in lowered.missing_images:
@@ -580,7 +579,7 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
             credit = _credit(entry, edition if not entry.fallback else None, words)
             if notebooks:
                 links = " · ".join(
-                    f"[{TAB_TITLES.get(fw, fw)}]({posixpath.basename(target)})"
+                    f"[{TAB_TITLES.get(fw, fw)}]({posixpath.basename(target)}){{.d2l-notebook download='{posixpath.basename(target)}'}}"
                     for fw, (target, _) in notebooks.items()
                 )
                 credit = f"\n\n{words.notebooks}: {links}\n" + credit
@@ -695,32 +694,20 @@ def _english_equations(
     return with_english_equations(parsed, english, english_tabs, tabs)[0]
 
 
-def _lower_entry(
-    entry: _Entry, context: PageContext, copies: tuple[tuple[str, Path], ...] = ()
-) -> tuple[LoweredPage, dict[str, tuple[str, str]]]:
+def _lower_entry(entry: _Entry, context: PageContext) -> tuple[LoweredPage, dict[str, tuple[str, str]]]:
     """The page's Markdown and its notebooks, with the outputs of its run-cells manifest."""
     context = replace(context, outputs=outputs_from_manifest(entry.manifest))
     language = context.page.split("/", 1)[0]
-    # the chapter's image paths and their files, so each notebook carries its figures
-    by_target = dict(copies)
-    folder = posixpath.dirname(context.page)
-    images = {
-        url: by_target[target]
-        for url, relative in context.images.items()
-        if (target := posixpath.normpath(posixpath.join(folder, relative))) in by_target
-    }
-    return lower_chapter(entry.parsed, context), _notebooks(entry, context, language, images)
+    return lower_chapter(entry.parsed, context), _notebooks(entry, context, language)
 
 
-def _notebooks(
-    entry: _Entry, context: PageContext, language: str, images: Mapping[str, Path]
-) -> dict[str, tuple[str, str]]:
+def _notebooks(entry: _Entry, context: PageContext, language: str) -> dict[str, tuple[str, str]]:
     """framework -> (path in the site, notebook) for every framework the chapter has code for."""
     stem = context.page[: -len(".md")]
     return {
         framework: (
             f"{stem}.{framework}.ipynb",
-            chapter_notebook(entry.parsed, framework, entry.tabs, context.outputs, language, context, images),
+            chapter_notebook(entry.parsed, framework, entry.tabs, context.outputs, language, context),
         )
         for framework in notebook_frameworks(entry.parsed, entry.tabs)
     }

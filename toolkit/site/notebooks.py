@@ -9,11 +9,8 @@ always gives the same bytes (cells are numbered, not given random ids).
 
 from __future__ import annotations
 
-import base64
 import dataclasses
-import posixpath
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from toolkit.checks.unsafe import active_content
@@ -50,27 +47,16 @@ def _inert_prose(block: Block, context: PageContext | None = None) -> str:
     return sanitise_html(text) if active_content(block) else text
 
 
-#: image files a notebook carries inside itself (Jupyter shows attachments offline)
-ATTACHED_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
-
-
-def _attached(block: Block, text: str, images: Mapping[str, Path], attachments: dict[str, dict[str, str]]) -> str:
-    """``text`` with each of the block's images the site has (``images``: its path in the
-    chapter -> the file) as a cell attachment, so the notebook shows its figures wherever it
-    is opened (``../img/x.svg`` leads nowhere from a reader's Downloads folder)."""
+def _figure_links(block: Block, text: str, figures: Mapping[str, str]) -> str:
+    """``text`` with each of the block's images the site has pointing at the site's copy
+    (``figures``: the path the chapter writes -> its URL relative to the page, which is the
+    notebook's folder too). The page's download link embeds them as cell attachments as the
+    reader downloads it (``assets/notebooks.js``), so one copy of each figure serves every
+    notebook and page; ``../img/x.svg`` would lead nowhere."""
     inline = block_inline(block)
     for link in inline.links if inline is not None else ():
-        source = images.get(link.url)
-        kind = ATTACHED_TYPES.get(posixpath.splitext(link.url)[1].lower())
-        if not link.image or source is None or kind is None or f"]({link.url}" not in text:
-            continue
-        name = posixpath.basename(link.url)
-        try:
-            data = source.read_bytes()
-        except OSError:
-            continue
-        attachments[name] = {kind: base64.b64encode(data).decode("ascii")}
-        text = text.replace(f"]({link.url}", f"](attachment:{name}", 1)
+        if link.image and link.url in figures and f"]({link.url}" in text:
+            text = text.replace(f"]({link.url}", f"]({figures[link.url]}")
     return text
 
 
@@ -89,29 +75,23 @@ def chapter_notebook(
     outputs: Mapping[tuple[int, str], CellOutputs],
     language: str,
     context: PageContext | None = None,
-    images: Mapping[str, Path] | None = None,
 ) -> str:
     """The notebook of ``chapter`` for ``framework``. With the page's ``context``, roles read
-    as on the page; with ``images`` (the chapter's image paths the site has, and their files),
-    its figures travel inside it."""
+    as on the page and figures point at the site's copies (embedded as it is downloaded)."""
     import nbformat
 
     cells = []
     prose: list[str] = []
-    attachments: dict[str, dict[str, str]] = {}
+    figures = context.images if context is not None else {}
 
     def add(block: Block) -> None:
-        prose.append(_attached(block, _inert_prose(block, context), images or {}, attachments))
+        prose.append(_figure_links(block, _inert_prose(block, context), figures))
 
     def flush() -> None:
         text = "".join(prose).strip("\n")
         if text:
-            cell = nbformat.v4.new_markdown_cell(text)  # type: ignore[no-untyped-call]
-            if attachments:
-                cell["attachments"] = dict(attachments)
-            cells.append(cell)
+            cells.append(nbformat.v4.new_markdown_cell(text))  # type: ignore[no-untyped-call]
         prose.clear()
-        attachments.clear()
 
     for block in chapter.blocks:
         if isinstance(block, CodeCell) and block.executable and is_tooling_cell(block.code):

@@ -199,6 +199,7 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
         config.extra["alternate"] = ShowSwitcher()
         # the configuration loads MathJax (assets/mathjax/startup.js) on pages with math only
         config.extra_javascript.append("assets/mathjax-config.js")
+        config.extra_javascript.append("assets/notebooks.js")
         config.extra_css.append("assets/d2l.css")
         return config
 
