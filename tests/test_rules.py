@@ -67,7 +67,7 @@ def test_every_rule_has_a_case() -> None:
         "S001",
         "S002",
         "S003",
-        "S004",  # tests/test_book.py: a file with no English basis
+        "S004",  # test_a_file_without_an_english_basis_is_one_s004_finding_that_suppressions_reach
         "P004",  # test_glossary_terms_with_inflection below (needs a glossary file)
         "S005",  # tests/test_book.py: a chapter today's English no longer has
         "S006",  # tests/test_book.py: ko minibatch-sgd.md and fine-tuning.md (a mixed basis)
@@ -148,3 +148,19 @@ def test_glossary_terms_with_inflection(tmp_path: Path) -> None:
     assert found == ['"hidden layer" is "은닉층" in the glossary; this block uses neither']
     english = "# T\n\nWe use backpropagation.\n"
     assert findings(turkish, english, "# T\n\nGeri yaymayı kullanırız.\n", "tr") == []  # a suffix
+
+
+def test_a_file_without_an_english_basis_is_one_s004_finding_that_suppressions_reach(tmp_path: Path) -> None:
+    """S004 is a rule like any other: reported once, at line 1, and silenced by the file's own
+    `ignore-file` comment or by --ignore (it used to be built by hand beside the rules)."""
+    from toolkit.checker import ChapterJob, ChapterStore, check_job
+
+    translation = tmp_path / "x.md"
+    translation.write_text("# Başlık\n\nBiraz metin.\n", "utf-8")
+    job = ChapterJob(translation, ("pytorch",), "tr", "tr", "chapter_x/x.md", None, "", ())
+    (found,) = check_job(job, ChapterStore(tmp_path)).findings
+    assert (found.code, found.line, found.severity) == ("S004", 1, "info")
+    assert found.message.startswith("no English basis") and found.path == "x.md"
+    assert check_job(job, ChapterStore(tmp_path), ignore=("S",)).findings == ()
+    translation.write_text("<!-- toolkit: ignore-file S004 -->\n# Başlık\n", "utf-8")
+    assert check_job(job, ChapterStore(tmp_path)).findings == ()

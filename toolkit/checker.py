@@ -183,25 +183,18 @@ def check_job(
     ignore: Iterable[str] = (),
 ) -> ChapterResult:
     from toolkit.align import align_chapters
-    from toolkit.checks import BasisCandidate, CheckContext, matches, run_rules
+    from toolkit.checks import BasisCandidate, CheckContext, run_rules
     from toolkit.glossary import load_glossary
 
     if job.basis is None:
-        # S004: nothing to align with; one info finding says so
-        selected = (not tuple(select) or matches("S004", select)) and not matches("S004", ignore)
-        found = (
-            Finding(
-                "S004",
-                "no-english-basis",
-                "info",
-                store.display(job.translation),
-                1,
-                "no English basis: neither an x_origin.md beside it nor English at the edition's basis revision",
-                edition=job.edition,
-                chapter=job.chapter,
-            ),
-        )
-        return ChapterResult(job, found if selected else ())
+        # nothing to align with: the translation against an empty chapter, and only the rules
+        # that say so run (S004), with suppressions, --select and --ignore as every rule
+        from toolkit.model import Chapter
+
+        translation = store.get(job.translation)
+        nothing = align_chapters(Chapter("", "", ()), translation, job.tabs, job.tabs)
+        context = CheckContext(nothing, job.language, job.edition, job.chapter, "", no_basis=True)
+        return ChapterResult(job, tuple(run_rules(context, select, ignore)))
     translation = store.get(job.translation)
     basis = store.get(job.basis)
     alignment = align_chapters(basis, translation, job.basis_tabs, job.tabs)
@@ -448,9 +441,12 @@ def check_jobs(
     progress: Callable[[ChapterJob], None] | None = None,
     cache: ResultCache | None = None,
     workers: CheckWorkers | None = None,
+    labels_from: list[ChapterJob] | None = None,
 ) -> RunResult:
-    """Check every job. With a ``cache``, a chapter whose inputs did not change is neither
-    parsed nor checked again. The chapters to check go to ``workers`` (those that parsed
+    """Check every job. The book's labels (what a reference may point at) come from
+    ``labels_from`` (default: ``jobs``): checking only some editions of a project still gives
+    each the findings of a check of the whole project. With a ``cache``, a chapter whose
+    inputs did not change is neither parsed nor checked again. The chapters to check go to ``workers`` (those that parsed
     their files when ``project_jobs`` was given them); without, many chapters are shared
     between worker processes forked now, one per core, that inherit the parsed chapters.
     Results keep the jobs' order."""
@@ -459,7 +455,7 @@ def check_jobs(
     from toolkit.language import LanguageDetector
 
     select, ignore = tuple(select), tuple(ignore)
-    labels = book_labels_for(jobs, store, cache)
+    labels = book_labels_for(labels_from if labels_from is not None else jobs, store, cache)
     found: dict[int, ChapterResult] = {}
     keys: dict[int, str] = {}
     pending: list[int] = []

@@ -19,6 +19,7 @@ import click
 from toolkit.cache import ResultCache
 from toolkit.checker import ChapterJob, ChapterStore, RunResult, check_jobs, project_jobs
 from toolkit.checks import RULES
+from toolkit.code import FRAMEWORKS
 from toolkit.config import ConfigError, find_project_root, load_editions, load_lock, load_project
 from toolkit.sources import SourceError, sync_sources
 from toolkit.workers import CheckWorkers, workers_for
@@ -389,13 +390,12 @@ def _emit(result: RunResult, output_format: str, output: Path | None, verbose: b
         click.echo(f"report written to {output}", err=True)
 
 
-FRAMEWORK_NAMES = ("mxnet", "pytorch", "tensorflow", "jax")
 framework_option = click.option(
     "--framework",
     "-f",
     "frameworks",
     multiple=True,
-    type=click.Choice(FRAMEWORK_NAMES),
+    type=click.Choice(FRAMEWORKS),
     help="Only this framework (repeatable; default: all four, each where the chapter has its tab).",
 )
 
@@ -541,7 +541,7 @@ def envs_command(frameworks: tuple[str, ...], rebuild: bool) -> None:
     from toolkit.execute.environments import build_environment, environment_root
 
     built = {}
-    for framework in frameworks or FRAMEWORK_NAMES:
+    for framework in frameworks or FRAMEWORKS:
         click.echo(f"{framework}: building in {environment_root()} (reused when ready)…", err=True)
         built[framework] = build_environment(framework, rebuild=rebuild)
     devices = probe_devices(built)
@@ -681,7 +681,7 @@ def run_cells_command(
                 err=True,
             )
         sources = project_sources(config, paths)
-        selected = frameworks or FRAMEWORK_NAMES
+        selected = frameworks or FRAMEWORKS
         store = ChapterStore(config.root)
         config = dataclasses.replace(
             config,

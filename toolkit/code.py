@@ -28,6 +28,8 @@ from functools import lru_cache
 from toolkit.model import Chapter, CodeCell, iter_blocks
 
 ALL_TABS = "all"
+# the frameworks run-cells executes, in d2l.ai's tab order (the CLI offers exactly these)
+FRAMEWORKS = ("mxnet", "pytorch", "tensorflow", "jax")
 _MAGIC_PREFIXES = ("!", "%")
 
 

@@ -49,6 +49,9 @@ class CheckContext:
     missing_today: bool = False  # today's English has no chapter for this file (by labels or path)
     today_chapter: str = ""  # today's English chapter when its path differs from this file's
     glossary: Glossary | None = None  # the edition's own glossary
+    # no English basis at all: ``alignment`` pairs the translation with an empty chapter and
+    # only the rules that report the missing basis run (S004)
+    no_basis: bool = False
 
     @property
     def en(self) -> Chapter:
@@ -156,6 +159,10 @@ def suppressed_codes(chapter: Chapter) -> tuple[set[str], dict[int, set[str]]]:
     return whole, by_line
 
 
+#: the rules that run for a translation without any English basis (nothing to align with)
+NO_BASIS_RULES = frozenset({"S004"})
+
+
 def run_rules(
     context: CheckContext,
     select: Iterable[str] = (),
@@ -167,6 +174,8 @@ def run_rules(
     whole, by_line = suppressed_codes(context.tr)
     findings: list[Finding] = []
     for spec in RULES.values():
+        if context.no_basis and spec.code not in NO_BASIS_RULES:
+            continue
         if ignore and matches(spec.code, ignore):
             continue  # not run at all: --ignore P also saves the language detection
         for found in spec.function(context):

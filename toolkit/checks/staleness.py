@@ -170,7 +170,10 @@ def no_english_basis(context: CheckContext) -> Iterable[Finding]:
 
     Why: without the English it was made from, drift cannot be told from translation.
     """
-    return ()
+    if context.no_basis:
+        yield context.finding(
+            "S004", 1, "no English basis: neither an x_origin.md beside it nor English at the edition's basis revision"
+        )
 
 
 @rule("S003", "basis-mismatch", "warning")

@@ -30,8 +30,6 @@ from toolkit.execute.library import Library
 from toolkit.execute.results import Sharing
 from toolkit.model import Chapter, CodeCell, HtmlBlock, iter_blocks
 
-FRAMEWORKS = ("mxnet", "pytorch", "tensorflow", "jax")
-
 
 def setup_code(framework: str) -> str:
     """What runs before a program's cells, unseen: d2lbook's tab selection for the framework."""

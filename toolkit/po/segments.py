@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from toolkit.code import blank_magics, is_cell_magic
 from toolkit.model import (
+    PROSE_TYPES,
     Block,
     CodeCell,
     Figure,
@@ -27,7 +28,6 @@ from toolkit.model import (
     TableCaption,
 )
 
-TRANSLATABLE = (Heading, Paragraph, ListBlock, Quote, Figure, TableCaption, Table)
 KIND_NAMES = {
     Heading: "h",
     Paragraph: "p",
@@ -164,7 +164,7 @@ def split_block(block: Block) -> Split:
     """The block's frame and segments; a block with nothing to translate is all frame."""
     if isinstance(block, CodeCell):
         return _code_segments(block)
-    if isinstance(block, TRANSLATABLE):
+    if isinstance(block, PROSE_TYPES):
         located = _locate(block.source, _contents(block))
         if located is not None:
             return located

@@ -267,20 +267,22 @@ def chapter_numbers(chapters: Iterable[str], options: SiteOptions) -> dict[str, 
 
 
 def _findings(
-    config: ProjectConfig, store: ChapterStore, results: ResultCache
+    config: ProjectConfig, store: ChapterStore, results: ResultCache, published: frozenset[str]
 ) -> tuple[
     dict[tuple[str, str], list[Finding]],
     dict[tuple[str, str], tuple[Path, tuple[str, ...]]],
     dict[tuple[str, str], str],
 ]:
-    """check-alignment's findings per (edition, chapter), through its content-hash caches;
-    each chapter's English basis; and which of today's chapters each edition's chapter is
+    """check-alignment's findings per (edition, chapter) of the ``published`` editions (each
+    what a check of the whole project gives it), through its content-hash caches; each
+    chapter's English basis; and which of today's chapters each edition's chapter is
     ((edition, chapter) -> today's chapter, by labels)."""
     from toolkit.language import LanguageDetector
 
     jobs, _, _ = project_jobs(config, store=store, cache=results)
     detector = LanguageDetector(config.cache_dir / "language.json")
-    result: RunResult = check_jobs(jobs, store, detector, cache=results)
+    shown = [job for job in jobs if job.edition in published]
+    result: RunResult = check_jobs(shown, store, detector, cache=results, labels_from=jobs)
     detector.save()
     found: dict[tuple[str, str], list[Finding]] = {}
     for chapter_result in result.results:
@@ -418,7 +420,13 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
     chapters = [entry.chapter for entry in toc] + rest
     numbers = {**chapter_numbers(rest, options), **{entry.chapter: entry.number for entry in toc}}
     parents = {entry.chapter: entry.parent for entry in toc}
-    findings, bases, today_of = _findings(config, store, cache.results(config.cache_dir))
+    # only the editions the site shows are checked (an English-only build checks none)
+    published = frozenset(
+        edition.id
+        for language in options.languages
+        if language != "en" and (edition := pick_edition(language, editions, lock, options)) is not None
+    )
+    findings, bases, today_of = _findings(config, store, cache.results(config.cache_dir), published)
     # (edition, today's chapter) -> the edition's file at another path (a v0.17 layout)
     moved: dict[tuple[str, str], str] = {}
     for (edition_id, chapter), today_chapter in today_of.items():

@@ -33,12 +33,12 @@ from markdown_it import MarkdownIt
 from toolkit.code import (
     ALL_TABS,
     BRANCH_MARK,
+    FRAMEWORKS,
     chapter_frameworks,
     is_tooling_cell,
     resolved_tabs,
     select_branches,
 )
-from toolkit.execute.programs import FRAMEWORKS
 from toolkit.execute.results import CellStatus, ChapterManifest
 from toolkit.model import (
     DEFINING_ROLES,
