@@ -22,10 +22,12 @@ Invariants:
 from __future__ import annotations
 
 import contextlib
+import inspect
 import itertools
 import json
 import logging
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +37,7 @@ from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.livereload import LiveReloadServer
-from mkdocs.plugins import BasePlugin, event_priority
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
@@ -62,8 +64,45 @@ MATHJAX_FILES = (
     "ui/safe.js",
 )
 ROOT_PAGE = "index.md"
+# Pygments' token spans (<span class="n">x</span>): what the search reads without (_content_for_search)
+SPANS = re.compile(r"</?span\b[^>]*>")
 OWN_META = "---\nd2l_generated: true\n"  # how every page the plugin generates begins
 OWN_FRONT_MATTER = OWN_META + "---\n\n"
+
+
+def memoise_highlighting() -> None:
+    """Highlight each distinct code block once per process. Every language shows the same
+    cells, and Pygments was a sixth of a whole-book build. A block's HTML depends only on its
+    arguments and the extension's settings, except a title (stashed in its page's Markdown
+    instance) and line anchors (numbered per page): those are highlighted every time."""
+    from pymdownx.highlight import Highlight
+
+    original = Highlight.highlight
+    if getattr(original, "d2l_memoised", False):
+        return
+    parameters = inspect.signature(original)
+    known: dict[str, Any] = {}
+
+    def highlight(self: Highlight, *args: Any, **kwargs: Any) -> Any:
+        bound = parameters.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        arguments = {k: v for k, v in bound.arguments.items() if k != "self"}
+        settings = {k: v for k, v in vars(self).items() if k != "md"}
+        if (
+            arguments["title"] is not None
+            or settings.get("auto_title")
+            or settings.get("line_spans")
+            or settings.get("line_anchors")
+        ):
+            return original(self, *args, **kwargs)
+        arguments.pop("code_block_count")  # only names line anchors, which are off here
+        key = repr((sorted(settings.items()), sorted(arguments.items())))
+        if key not in known:
+            known[key] = original(self, *args, **kwargs)
+        return known[key]
+
+    highlight.d2l_memoised = True  # type: ignore[attr-defined]
+    Highlight.highlight = highlight
 
 
 class ShowSwitcher(list[dict[str, str]]):
@@ -143,6 +182,7 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
         self.site_name = ""  # the configured site_name, while a page shows its language's
         self.templates = MemoryBytecodeCache()  # compiled theme templates, kept between builds
         self.search_indexes: dict[str, dict[str, Any]] = {}  # language -> its index, last written
+        self.rendered_content: str | None = None  # a page's HTML while the search reads it without spans
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         """Having this hook keeps one plugin object for all builds of `mkdocs serve`, and with
@@ -151,6 +191,7 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
         self.cache = None
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        memoise_highlighting()
         languages = tuple(self.config.languages)
         only = os.environ.get("TOOLKIT_SITE_LANGUAGES")  # the benchmark's English-only build
         if only:
@@ -318,7 +359,29 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
             pending.extend(item.children)
         return sanitise_html(html)
 
-    def on_page_context(
+    @event_priority(100)  # before Material's search reads the page
+    def _content_for_search(
+        self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
+    ) -> TemplateContext:
+        """Material's search indexes the page's text through Python's HTML parser, tag by tag:
+        Pygments' token spans (most of a page's tags: every language shows every framework's
+        code) carry no text of their own and no structure the index keeps. The search reads
+        the page without spans (the same text, but for a space where a line break met a
+        span); the page itself is restored before it is rendered."""
+        if page.content is not None:
+            self.rendered_content = page.content
+            page.content = SPANS.sub("", page.content)
+        return context
+
+    @event_priority(-100)  # after the search read it: the page is rendered as it was
+    def _content_restored(
+        self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
+    ) -> TemplateContext:
+        if self.rendered_content is not None:
+            page.content, self.rendered_content = self.rendered_content, None
+        return context
+
+    def _page_context(
         self, context: TemplateContext, *, page: Page, config: MkDocsConfig, nav: Navigation
     ) -> TemplateContext:
         assert self.book is not None
@@ -343,6 +406,8 @@ class D2lI18nPlugin(BasePlugin[D2lI18nConfig]):
                 for s in self.book.languages
             ]
         return context
+
+    on_page_context = CombinedEvent(_content_for_search, _page_context, _content_restored)
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
         if self.site_name:
