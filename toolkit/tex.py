@@ -8,6 +8,7 @@ repair is made only where it is certain; a formula is never guessed.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from toolkit.model import Block, Equation, block_inline
 
@@ -37,6 +38,23 @@ def tex_shape(text: str) -> str:
     return (
         spaceless_tex(SPACING.sub("", TEXT_COMMANDS.sub(r"\\text{}", text))).replace("{", "").replace("}", "")
     )
+
+
+SHAPE_TOKEN = re.compile(r"\\[A-Za-z]+|\\.|.", re.S)
+
+
+def reworded_around_text(english: str, translated: str) -> bool:
+    """Whether ``translated`` is ``english`` with its ``\\text{}`` prose put in another word
+    order: the same symbols and commands, moved (``\\text{is near}\\; x`` becomes
+    ``x\\text{'ye yakın}``, as Turkish says it). Only formulas that hold prose qualify."""
+    if "\\text" not in english or "\\text" not in translated:
+        return False
+
+    def symbols(tex: str) -> Counter[str]:
+        shaped = spaceless_tex(SPACING.sub("", TEXT_COMMANDS.sub(r"\\text{}", tex)))
+        return Counter(t for t in SHAPE_TOKEN.findall(shaped) if t not in ("{", "}", "\\text"))
+
+    return symbols(english) == symbols(translated)
 
 
 def math_key(math: str) -> str:
@@ -166,4 +184,6 @@ def dropped_backslashes(english: str, translated: str) -> list[str]:
     (``X sim U(n)`` for ``X \\sim U(n)``: a tool dropped the backslashes it read as escapes)."""
     commands = frozenset(TEX_COMMAND.findall(english))
     restored, bare = restored_escapes(translated, commands)
-    return bare if bare and tex_shape(restored) == tex_shape(english) else []
+    if not bare or tex_shape(translated) == tex_shape(english):
+        return []  # nothing lost: English writes the same words bare (`\text{exp}` beside `\exp`)
+    return bare if tex_shape(restored) == tex_shape(english) else []

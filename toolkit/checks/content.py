@@ -7,7 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
-from toolkit.checks import GROUP_OVER, CheckContext, Finding, rule
+from toolkit.checks import CheckContext, Finding, rule
 from toolkit.checks.labels import chapter_roles, defined_labels, references_to
 from toolkit.checks.pairs import anchor_line, both, missing, only_en
 from toolkit.model import (
@@ -33,6 +33,7 @@ from toolkit.tex import (
     math_line,
     repaired_tex,
     restored_escapes,
+    reworded_around_text,
     spaceless_tex,
     tex_problem,
     tex_shape,
@@ -49,7 +50,8 @@ def equation_changed(context: CheckContext) -> Iterable[Finding]:
     """A display equation differs from its English counterpart.
 
     Whitespace, braces and the words inside ``\\text{}``/``\\textrm{}``/``\\mbox{}`` (prose
-    a translator translates) are not differences.
+    a translator translates) are not differences, nor are the symbols of such prose in the
+    translation's word order (the same symbols, moved around the ``\\text{}``).
     """
     for en_unit, en, tr_unit, tr in both(context.alignment, Equation):
         if tex_problem(tr.tex, control=False) and not tex_problem(en.tex, control=False):
@@ -58,7 +60,7 @@ def equation_changed(context: CheckContext) -> Iterable[Finding]:
             en.tex, tr.tex
         ):
             continue  # M005's: a tool read the backslashes as escapes
-        if tex_shape(en.tex) != tex_shape(tr.tex):
+        if tex_shape(en.tex) != tex_shape(tr.tex) and not reworded_around_text(en.tex, tr.tex):
             yield context.finding(
                 "E001",
                 tr_unit,
@@ -72,7 +74,9 @@ def equation_missing(context: CheckContext) -> Iterable[Finding]:
     """A display equation of English is missing from the translation.
 
     When the same TeX is in the translation as inline math, the equation is there but not on
-    lines of its own (``$$...$$:eqlabel:`x``` on one line): it renders inline and unnumbered.
+    lines of its own (``$$...$$:eqlabel:`x``` on one line): it renders unnumbered, and its
+    label leads nowhere. When English's equation is not numbered (no ``:eqlabel:``) nothing
+    is lost (the site typesets ``$$`` within a paragraph in display style): no finding.
     """
     inline_math: dict[str, int] = {}
     for block, _ in context.tr.leaves:
@@ -96,7 +100,13 @@ def equation_missing(context: CheckContext) -> Iterable[Finding]:
             if labels
             else ""
         )
+        numbered = any(
+            role.name == "eqlabel" and block.span.start <= role.line <= block.span.end + 1
+            for role in chapter_roles(context.en)
+        )
         if line is not None:
+            if not numbered:
+                continue  # the same TeX, typeset in display style within the paragraph: nothing lost
             yield context.finding(
                 "E002",
                 line,
@@ -165,9 +175,9 @@ def math_does_not_typeset(context: CheckContext) -> Iterable[Finding]:
     translation added; batch-norm.md, doubled backslashes). A ``\\beta`` a tool turned into a
     backspace is ``X006``'s. Math English writes the same way itself is not reported.
 
-    One cause, one finding: where a tool doubled the backslashes of more than three formulas
-    of a file, that is one finding for the file, each formula an item (ko-partrita: 33 files,
-    every formula). A formula's finding points at the line the formula starts on.
+    One cause, one finding: where a tool doubled the backslashes of two or more formulas of a
+    file, that is one finding for the file, each formula an item (ko-partrita: 33 files, every
+    formula). A formula's finding points at the line the formula starts on.
     """
     english = {spaceless_tex(m) for block, _ in context.en.leaves for m in all_math(block)}
     doubled: list[tuple[int, str]] = []
@@ -179,7 +189,7 @@ def math_does_not_typeset(context: CheckContext) -> Iterable[Finding]:
                 line = math_line(block, math)
                 text = f"math does not typeset ({problem}): `{math.strip()[:60]}`"
                 (doubled if problem.startswith("a doubled backslash") else others).append((line, text))
-    if len(doubled) > GROUP_OVER:
+    if len(doubled) > 1:  # one tool's doing, whatever the count: one finding for the file
         lines = sorted({line for line, _ in doubled})
         shown = ", ".join(map(str, lines[:5])) + (", …" if len(lines) > 5 else "")
         yield context.finding(

@@ -351,6 +351,9 @@ class _Builder:
                 continue  # "a * b" is arithmetic, not markup
             if run.startswith("_") and before.isalnum() and after.isalnum():
                 continue  # snake_case words
+            token = text[: match.start()].rsplit(None, 1)[-1:] + text[match.end() :].split(None, 1)[:1]
+            if run.startswith("_") and not before.isspace() and "/" in "".join(token):
+                continue  # inside a URL or path (`https_://github.com/…`): no emphasis was meant
             excerpt = text[max(0, match.start() - 12) : match.end() + 12]
             out.append((line, excerpt))
         for match in HALF_ROLE.finditer(text):
