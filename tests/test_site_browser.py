@@ -306,3 +306,23 @@ def test_a_downloaded_notebook_carries_its_figures_the_site_keeps_once(
     import nbformat
 
     nbformat.validate(nbformat.reads(saved.read_text("utf-8"), as_version=4))  # type: ignore[no-untyped-call]
+
+
+@pytest.mark.parametrize("language", ["en", "ko", "id", "tr", "vi"])
+def test_the_sidebar_title_is_whole_and_hides_what_scrolls_under_it(
+    page: object, base_url: str, language: str
+) -> None:
+    """Material keeps the sidebar's title in view (sticky) at one line's height with overflow
+    hidden: a title that wraps showed its second line over the entries scrolled under it. The
+    title is the book's name in the page's language; it fits, on an opaque background."""
+    page.goto(base_url + f"{language}/" + CHAPTER)  # type: ignore[attr-defined]
+    title = page.evaluate(  # type: ignore[attr-defined]
+        """() => {
+          const t = document.querySelector('.md-sidebar--primary .md-nav--primary > .md-nav__title');
+          const style = getComputedStyle(t);
+          return {text: t.innerText, height: t.clientHeight, content: t.scrollHeight,
+                  position: style.position, background: style.backgroundColor};
+        }"""
+    )
+    assert title["text"] and title["content"] <= title["height"] + 1, title
+    assert title["position"] == "sticky" and title["background"] not in ("rgba(0, 0, 0, 0)", "transparent")
