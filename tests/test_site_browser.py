@@ -249,6 +249,18 @@ def test_a_query_typed_without_diacritics_finds_the_words_with_them(
     assert hits and all(hit.startswith(base_url + language + "/") for hit in hits), hits
 
 
+@pytest.mark.parametrize("language", ["en", "ko", "id", "tr", "vi"])
+def test_searching_logs_no_warning_or_error(page: object, base_url: str, language: str) -> None:
+    """A search in any language leaves the console clean: lunr-languages' Vietnamese support
+    logged "Function is not registered with pipeline" on every Vietnamese search."""
+    logged: list[str] = []
+    page.on("console", lambda message: logged.append(f"{message.type}: {message.text}"))  # type: ignore[attr-defined]
+    page.on("pageerror", lambda error: logged.append(f"pageerror: {error}"))  # type: ignore[attr-defined]
+    for term in ("t", "tensor"):
+        search(page, base_url, language, term)
+    assert [line for line in logged if line.startswith(("warning", "error", "pageerror"))] == []
+
+
 FIGURE = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>\n'
 
 
