@@ -85,7 +85,15 @@ def table_text(message: str) -> str:
     its `code` spans as <code> (entities inside a Markdown code span would show literally:
     `&#92;mathbf`), and every character Markdown, a table or MathJax would read (``\``, ``|``,
     ``*``, ``_``, ``$``, ``[``) as an entity, so the message is text and nothing else."""
-    special = {"\\": "&#92;", "|": "&#124;", "*": "&#42;", "_": "&#95;", "$": "&#36;", "[": "&#91;", "`": "&#96;"}
+    special = {
+        "\\": "&#92;",
+        "|": "&#124;",
+        "*": "&#42;",
+        "_": "&#95;",
+        "$": "&#36;",
+        "[": "&#91;",
+        "`": "&#96;",
+    }
 
     def text(part: str) -> str:
         return "".join(special.get(c, c) for c in html.escape(re.sub(r"\s+", " ", part), quote=False))
@@ -394,6 +402,41 @@ def _dead_links(entry: _Entry, files: Mapping[str, str], chapters: frozenset[str
     return frozenset(dead)
 
 
+@dataclass(frozen=True)
+class _Structure:
+    """Today's English book: its chapters in d2l's order, their numbers and parents."""
+
+    chapters: tuple[str, ...]
+    numbers: Mapping[str, str]
+    parents: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class _Language:
+    """What every chapter page of one language is lowered with (one per language and build)."""
+
+    language: str
+    words: Words
+    edition: Edition | None
+    english_root: Path
+    structure: _Structure  # this language's book (a v0.17 edition keeps its own)
+    labels: Mapping[str, Target]  # every label of the language's book
+    citations: Mapping[str, str]  # bibliography key -> "Abadi et al., 2016"
+    english_labels: Mapping[str, Target]
+    published_english: frozenset[str]  # today's English chapters the site publishes
+    # cheap, stable stand-ins for the big inputs above, for ``BookCache.remember``
+    tokens: Mapping[str, object]
+
+
+@dataclass
+class _BuildLog:
+    """What the build log names once, with the pages that show it."""
+
+    missing: dict[str, list[str]] = field(default_factory=dict)  # image -> pages
+    unresolved: dict[str, list[str]] = field(default_factory=dict)  # label -> pages
+    dead_links: dict[str, list[str]] = field(default_factory=dict)  # url -> pages
+
+
 def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | None = None) -> Book:
     """Every page of every language; with the ``cache`` of an earlier build, only what changed
     since is lowered again."""
@@ -402,14 +445,66 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
     editions = load_editions(config)
     if not options.languages:
         options = replace(options, languages=published_for(editions))
-    store = cache.store
-    today = lock.today
-    english_root = config.source_dir / today.id
+    english_root = config.source_dir / lock.today.id
+    structure = _english_structure(english_root, cache.store, options)
+    # only the editions the site shows are checked (an English-only build checks none)
+    published = frozenset(
+        edition.id
+        for language in options.languages
+        if language != "en" and (edition := pick_edition(language, editions, lock, options)) is not None
+    )
+    findings, bases, today_of = _findings(config, cache.store, cache.results(config.cache_dir), published)
+    english_labels: dict[str, Target] = {}
+    log = _BuildLog()
+    sites: list[LanguageSite] = []
+    for language in options.languages:
+        edition = None if language == "en" else pick_edition(language, editions, lock, options)
+        # the edition's own d2l.bib where it keeps one (entries it translated), else English's
+        references = {
+            **load_bibliography(english_root / "d2l.bib"),
+            **(load_bibliography(edition.directory / "d2l.bib") if edition is not None else {}),
+        }
+        own, entries = _language_entries(config, cache, language, edition, lock, structure, bases, today_of)
+        # d2l's references chapter is the site's bibliography page (listed last, where it stood)
+        entries = [entry for entry in entries if not is_references_chapter(entry.parsed)]
+        labels = _language_labels(cache, language, entries, own, english_labels)
+        if language == "en":
+            english_labels = dict(labels)
+        site = _language_context(
+            cache,
+            language,
+            edition,
+            english_root,
+            own,
+            labels,
+            references,
+            english_labels,
+            structure,
+            options,
+        )
+        chapter_pages = [_chapter_page(cache, site, entry, findings, log) for entry in entries]
+        language_editions = tuple(e for e in editions if e.language == language)
+        pages = [
+            _landing(language, site.words, edition, language_editions, chapter_pages, lock),
+            *chapter_pages,
+        ]
+        pages.extend(_status_pages(cache, site, entries, chapter_pages, findings))
+        pages.append(_bibliography_page(cache, site, chapter_pages, references))
+        sites.append(LanguageSite(language, site.words, edition, language_editions, tuple(pages)))
+    return Book(
+        tuple(sites),
+        {k: tuple(v) for k, v in log.missing.items()},
+        {k: tuple(v) for k, v in log.unresolved.items()},
+        {k: tuple(v) for k, v in log.dead_links.items()},
+    )
+
+
+def _english_structure(english_root: Path, store: ChapterStore, options: SiteOptions) -> _Structure:
+    """d2l's own order and numbers (its toc blocks); chapters no toc lists follow, numbered
+    by directory (a project holding a few chapters only)."""
     english_chapters = sorted(str(p.relative_to(english_root)) for p in chapter_files(english_root))
     if not english_chapters:
         raise ConfigError(f"{english_root}: no English chapters (run `toolkit sync`)")
-    # d2l's own order and numbers (its toc blocks); chapters no toc lists follow, numbered
-    # by directory as before (a project holding a few chapters only)
     toc = [
         entry
         for entry in book_toc(english_root, store.get)
@@ -417,239 +512,261 @@ def build_book(config: ProjectConfig, options: SiteOptions, cache: BookCache | N
     ]
     listed = {entry.chapter for entry in toc}
     rest = [chapter for chapter in english_chapters if chapter not in listed and chapter != "index.md"]
-    chapters = [entry.chapter for entry in toc] + rest
-    numbers = {**chapter_numbers(rest, options), **{entry.chapter: entry.number for entry in toc}}
-    parents = {entry.chapter: entry.parent for entry in toc}
-    # only the editions the site shows are checked (an English-only build checks none)
-    published = frozenset(
-        edition.id
-        for language in options.languages
-        if language != "en" and (edition := pick_edition(language, editions, lock, options)) is not None
+    return _Structure(
+        tuple([entry.chapter for entry in toc] + rest),
+        {**chapter_numbers(rest, options), **{entry.chapter: entry.number for entry in toc}},
+        {entry.chapter: entry.parent for entry in toc},
     )
-    findings, bases, today_of = _findings(config, store, cache.results(config.cache_dir), published)
+
+
+def _language_entries(
+    config: ProjectConfig,
+    cache: BookCache,
+    language: str,
+    edition: Edition | None,
+    lock: Lock,
+    english: _Structure,
+    bases: Mapping[tuple[str, str], tuple[Path, tuple[str, ...]]],
+    today_of: Mapping[tuple[str, str], str],
+) -> tuple[_Structure, list[_Entry]]:
+    """The language's book and the chapter each of its pages shows. A v0.17 edition keeps its
+    own structure (its toc blocks, numbers and paths), each page still knowing which of today's
+    chapters it is (by labels) for the switcher; any other language follows today's English,
+    showing English's chapter where the edition has none."""
+    today = lock.today
+    english_root = config.source_dir / today.id
+    own_toc = (
+        [e for e in book_toc(edition.directory, cache.store.get) if e.chapter != "index.md"]
+        if edition is not None and edition.basis != today.id
+        else []
+    )
+    if own_toc and edition is not None:
+        own = _Structure(
+            tuple(e.chapter for e in own_toc),
+            {e.chapter: e.number for e in own_toc},
+            {e.chapter: e.parent for e in own_toc},
+        )
+        return own, [
+            _own_entry(config, cache, edition, chapter, today_of.get((edition.id, chapter), ""), bases)
+            for chapter in own.chapters
+        ]
     # (edition, today's chapter) -> the edition's file at another path (a v0.17 layout)
     moved: dict[tuple[str, str], str] = {}
     for (edition_id, chapter), today_chapter in today_of.items():
         if today_chapter != chapter:
             moved.setdefault((edition_id, today_chapter), chapter)
-    english_labels: dict[str, Target] = {}
-    missing: dict[str, list[str]] = {}
-    dead_links: dict[str, list[str]] = {}
-    unresolved: dict[str, list[str]] = {}
-    sites: list[LanguageSite] = []
-    for language in options.languages:
-        words = words_for(language)
-        edition = None if language == "en" else pick_edition(language, editions, lock, options)
-        # the edition's own d2l.bib where it keeps one (entries it translated), else English's
-        references = {
-            **load_bibliography(english_root / "d2l.bib"),
-            **(load_bibliography(edition.directory / "d2l.bib") if edition is not None else {}),
-        }
-        entries: list[_Entry] = []
-        # a v0.17 edition keeps its own structure (its toc blocks, numbers and paths); each
-        # page still knows which of today's chapters it is (by labels) for the switcher
-        own_toc = (
-            [e for e in book_toc(edition.directory, store.get) if e.chapter != "index.md"]
-            if edition is not None and edition.basis != today.id
-            else []
-        )
-        if own_toc and edition is not None:
-            structure = [e.chapter for e in own_toc]
-            language_numbers = {e.chapter: e.number for e in own_toc}
-            language_parents = {e.chapter: e.parent for e in own_toc}
-            for chapter in structure:
-                entries.append(
-                    _own_entry(
-                        config, cache, edition, chapter, today_of.get((edition.id, chapter), ""), bases
-                    )
-                )
+    entries: list[_Entry] = []
+    for chapter in english.chapters:
+        own_path = chapter
+        if edition is not None and not (edition.directory / chapter).is_file():
+            own_path = moved.get((edition.id, chapter), chapter)  # a v0.17 file, mapped by its labels
+        translated = edition.directory / own_path if edition else None
+        if edition is not None and translated is not None and translated.is_file():
+            shown, shown_edition, tabs, fallback = translated, edition.id, edition.tabs, False
         else:
-            structure, language_numbers, language_parents = chapters, numbers, parents
-        for chapter in [] if own_toc else chapters:
-            own = chapter
-            if edition is not None and not (edition.directory / chapter).is_file():
-                own = moved.get((edition.id, chapter), chapter)  # a v0.17 file, mapped by its labels
-            translated = edition.directory / own if edition else None
-            if edition is not None and translated is not None and translated.is_file():
-                shown, shown_edition, tabs, fallback = translated, edition.id, edition.tabs, False
-            else:
-                own = chapter
-                shown, shown_edition, tabs, fallback = (
-                    english_root / chapter,
-                    "en",
-                    today.tabs,
-                    language != "en",
-                )
-            basis = bases.get((shown_edition, own)) if not fallback else None
-            parsed = _with_basis_equations(cache, shown, basis, tabs)
-            entries.append(
-                _Entry(
-                    chapter,
-                    shown,
-                    parsed,
-                    shown_edition,
-                    tabs,
-                    fallback,
-                    cache.manifest(config.build_dir / "cells" / shown_edition / f"{own}.json"),
-                    "" if own == chapter else own,
-                )
+            own_path = chapter
+            shown, shown_edition, tabs, fallback = english_root / chapter, "en", today.tabs, language != "en"
+        basis = bases.get((shown_edition, own_path)) if not fallback else None
+        entries.append(
+            _Entry(
+                chapter,
+                shown,
+                _with_basis_equations(cache, shown, basis, tabs),
+                shown_edition,
+                tabs,
+                fallback,
+                cache.manifest(config.build_dir / "cells" / shown_edition / f"{own_path}.json"),
+                "" if own_path == chapter else own_path,
             )
-        # d2l's references chapter is the site's bibliography page (listed last, where it stood)
-        entries = [entry for entry in entries if not is_references_chapter(entry.parsed)]
-        # a label the edition's chapter lacks still leads somewhere: to the English page
-        labels: dict[str, Target] = dict(english_labels)
-        for entry in entries:
-            path, number = f"{language}/{entry.chapter}", language_numbers[entry.chapter]
-            labels.update(
-                cache.remember(
-                    "numbers",
-                    path,
-                    (entry.parsed, number),
-                    partial(number_chapter, entry.parsed, path, number),
-                )
-            )
-        if language == "en":
-            english_labels = dict(labels)
-        labels_token = cache.token("labels", language, frozenset(labels.items()))
-        citations = {key: reference.short for key, reference in references.items()}
-        citations_token = cache.token("citations", language, tuple(sorted(citations.items())))
-        pages: list[SitePage] = []
-        chapter_set = frozenset(structure)
-        chapters_token = cache.token("chapters", language, chapter_set)
-        english_token = cache.token("english-labels", language, frozenset(english_labels.items()))
-        published_english = frozenset(chapters) if "en" in options.languages else frozenset()
-        for entry in entries:
-            path = f"{language}/{entry.chapter}"
-            fuzzy = _fuzzy_lines(entry, language, findings)
-            today_chapter = entry.same_as or entry.chapter
-            english_page = f"en/{today_chapter}" if today_chapter in published_english else ""
-            roots = (
-                (edition.directory, english_root)
-                if edition is not None and not entry.fallback
-                else (english_root,)
-            )
-            # a figure added to or removed from an img/ folder changes that folder's mtime
-            folders = tuple(_version(root / "img") for root in roots)
-            present, copies = cache.remember(
-                "images", path, (entry.parsed, roots, folders), partial(_images, entry, path, roots)
-            )
-            dead = cache.remember(
-                "dead-links",
-                path,
-                (entry.parsed, present, chapters_token),
-                partial(_dead_links, entry, present, chapter_set),
-            )
+        )
+    return english, entries
 
-            lowered, notebooks = cache.remember(
-                "page",
-                path,
-                (
-                    entry.parsed,
-                    entry.manifest,
-                    language_numbers[entry.chapter],
-                    entry.tabs,
-                    labels_token,
-                    citations_token,
-                    present,
-                    dead,
-                    fuzzy,
-                    english_token if fuzzy else None,
-                    english_page,
-                    folders,  # a figure added or removed
-                ),
-                partial(
-                    _lower_entry,
-                    entry,
-                    PageContext(
-                        path,
-                        language_numbers[entry.chapter],
-                        entry.tabs,
-                        words,
-                        labels,
-                        {},  # from the manifest, in _lower_entry: only when the page is lowered
-                        f"{language}/bibliography.md",
-                        present,
-                        dead,
-                        citations,
-                        fuzzy,
-                        english_labels,
-                        english_page,
-                    ),
-                ),
-            )
-            for image in lowered.missing_images:
-                missing.setdefault(image, []).append(path)
-            for label in lowered.unresolved:
-                unresolved.setdefault(label, []).append(path)
-            for url in lowered.dead_links:
-                dead_links.setdefault(url, []).append(path)
-            banner = _banner(entry, language, words, findings)
-            credit = _credit(entry, edition if not entry.fallback else None, words)
-            if notebooks:
-                links = " · ".join(
-                    f"[{TAB_TITLES.get(fw, fw)}]({posixpath.basename(target)}){{.d2l-notebook download='{posixpath.basename(target)}'}}"
-                    for fw, (target, _) in notebooks.items()
-                )
-                credit = f"\n\n{words.notebooks}: {links}\n" + credit
-            pages.append(
-                SitePage(
-                    path,
-                    language,
-                    "chapter",
-                    lowered.title,
-                    banner + lowered.markdown + credit,
-                    entry.chapter,
-                    entry.fallback,
-                    copies,
-                    lowered.citations,
-                    f"{language}/{language_parents[entry.chapter]}"
-                    if language_parents.get(entry.chapter)
-                    else "",
-                    tuple(notebooks.values()),
-                    entry.same_as,
-                )
-            )
-        chapter_pages = list(pages)
-        language_editions = tuple(e for e in editions if e.language == language)
-        pages.insert(0, _landing(language, words, edition, language_editions, chapter_pages, lock))
-        # the status page reads every chapter's findings and manifest: made again only when
-        # one of them (or a title) changed
-        status_inputs = tuple(
-            (
-                entry.chapter,
-                entry.fallback,
-                entry.edition,
-                entry.manifest,
-                page.title,
-                tuple(findings.get((entry.edition, entry.own_chapter), ())),
-            )
-            for entry, page in zip(entries, chapter_pages, strict=True)
-        )
-        pages.extend(
+
+def _language_labels(
+    cache: BookCache,
+    language: str,
+    entries: list[_Entry],
+    structure: _Structure,
+    english_labels: Mapping[str, Target],
+) -> dict[str, Target]:
+    """Every label of the language's book with its page and number; a label the edition's
+    chapter lacks still leads somewhere: to the English page."""
+    labels: dict[str, Target] = dict(english_labels)
+    for entry in entries:
+        path, number = f"{language}/{entry.chapter}", structure.numbers[entry.chapter]
+        labels.update(
             cache.remember(
-                "status",
-                language,
-                (edition, status_inputs),
-                partial(_status, language, words, edition, entries, chapter_pages, findings),
+                "numbers", path, (entry.parsed, number), partial(number_chapter, entry.parsed, path, number)
             )
         )
-        pages.append(
-            cache.remember(
-                "bibliography",
-                language,
-                (
-                    cache.token("references", language, tuple(sorted(references.items()))),
-                    tuple((page.path, page.title, page.citations) for page in chapter_pages),
-                ),
-                partial(_bibliography, language, words, chapter_pages, references),
-            )
+    return labels
+
+
+def _language_context(
+    cache: BookCache,
+    language: str,
+    edition: Edition | None,
+    english_root: Path,
+    structure: _Structure,
+    labels: Mapping[str, Target],
+    references: Mapping[str, Reference],
+    english_labels: Mapping[str, Target],
+    english: _Structure,
+    options: SiteOptions,
+) -> _Language:
+    citations = {key: reference.short for key, reference in references.items()}
+    chapters = frozenset(structure.chapters)
+    return _Language(
+        language,
+        words_for(language),
+        edition,
+        english_root,
+        structure,
+        labels,
+        citations,
+        english_labels,
+        frozenset(english.chapters) if "en" in options.languages else frozenset(),
+        {
+            "labels": cache.token("labels", language, frozenset(labels.items())),
+            "citations": cache.token("citations", language, tuple(sorted(citations.items()))),
+            "chapters": cache.token("chapters", language, chapters),
+            "english": cache.token("english-labels", language, frozenset(english_labels.items())),
+            "references": cache.token("references", language, tuple(sorted(references.items()))),
+        },
+    )
+
+
+def _chapter_page(
+    cache: BookCache,
+    site: _Language,
+    entry: _Entry,
+    findings: Mapping[tuple[str, str], list[Finding]],
+    log: _BuildLog,
+) -> SitePage:
+    """One chapter's page: lowered (or remembered) with its figures, notebooks, banner and credit."""
+    language, words, edition = site.language, site.words, site.edition
+    path = f"{language}/{entry.chapter}"
+    number = site.structure.numbers[entry.chapter]
+    fuzzy = _fuzzy_lines(entry, language, findings)
+    today_chapter = entry.same_as or entry.chapter
+    english_page = f"en/{today_chapter}" if today_chapter in site.published_english else ""
+    roots = (
+        (edition.directory, site.english_root)
+        if edition is not None and not entry.fallback
+        else (site.english_root,)
+    )
+    # a figure added to or removed from an img/ folder changes that folder's mtime
+    folders = tuple(_version(root / "img") for root in roots)
+    present, copies = cache.remember(
+        "images", path, (entry.parsed, roots, folders), partial(_images, entry, path, roots)
+    )
+    chapters = frozenset(site.structure.chapters)
+    dead = cache.remember(
+        "dead-links",
+        path,
+        (entry.parsed, present, site.tokens["chapters"]),
+        partial(_dead_links, entry, present, chapters),
+    )
+    context = PageContext(
+        path,
+        number,
+        entry.tabs,
+        words,
+        site.labels,
+        {},  # from the manifest, in _lower_entry: only when the page is lowered
+        f"{language}/bibliography.md",
+        present,
+        dead,
+        site.citations,
+        fuzzy,
+        site.english_labels,
+        english_page,
+    )
+    inputs = (
+        entry.parsed,
+        entry.manifest,
+        number,
+        entry.tabs,
+        site.tokens["labels"],
+        site.tokens["citations"],
+        present,
+        dead,
+        fuzzy,
+        site.tokens["english"] if fuzzy else None,
+        english_page,
+        folders,  # a figure added or removed
+    )
+    lowered, notebooks = cache.remember("page", path, inputs, partial(_lower_entry, entry, context))
+    for image in lowered.missing_images:
+        log.missing.setdefault(image, []).append(path)
+    for label in lowered.unresolved:
+        log.unresolved.setdefault(label, []).append(path)
+    for url in lowered.dead_links:
+        log.dead_links.setdefault(url, []).append(path)
+    banner = _banner(entry, language, words, findings)
+    credit = _credit(entry, edition if not entry.fallback else None, words)
+    if notebooks:
+        links = " · ".join(
+            f"[{TAB_TITLES.get(fw, fw)}]({posixpath.basename(target)}){{.d2l-notebook download='{posixpath.basename(target)}'}}"
+            for fw, (target, _) in notebooks.items()
         )
-        sites.append(LanguageSite(language, words, edition, language_editions, tuple(pages)))
-    return Book(
-        tuple(sites),
-        {k: tuple(v) for k, v in missing.items()},
-        {k: tuple(v) for k, v in unresolved.items()},
-        {k: tuple(v) for k, v in dead_links.items()},
+        credit = f"\n\n{words.notebooks}: {links}\n" + credit
+    parent = site.structure.parents.get(entry.chapter)
+    return SitePage(
+        path,
+        language,
+        "chapter",
+        lowered.title,
+        banner + lowered.markdown + credit,
+        entry.chapter,
+        entry.fallback,
+        copies,
+        lowered.citations,
+        f"{language}/{parent}" if parent else "",
+        tuple(notebooks.values()),
+        entry.same_as,
+    )
+
+
+def _status_pages(
+    cache: BookCache,
+    site: _Language,
+    entries: list[_Entry],
+    chapter_pages: list[SitePage],
+    findings: Mapping[tuple[str, str], list[Finding]],
+) -> list[SitePage]:
+    """The status overview and its parts: made again only when a chapter's findings,
+    manifest or title changed."""
+    status_inputs = tuple(
+        (
+            entry.chapter,
+            entry.fallback,
+            entry.edition,
+            entry.manifest,
+            page.title,
+            tuple(findings.get((entry.edition, entry.own_chapter), ())),
+        )
+        for entry, page in zip(entries, chapter_pages, strict=True)
+    )
+    return cache.remember(
+        "status",
+        site.language,
+        (site.edition, status_inputs),
+        partial(_status, site.language, site.words, site.edition, entries, chapter_pages, findings),
+    )
+
+
+def _bibliography_page(
+    cache: BookCache, site: _Language, chapter_pages: list[SitePage], references: Mapping[str, Reference]
+) -> SitePage:
+    return cache.remember(
+        "bibliography",
+        site.language,
+        (
+            site.tokens["references"],
+            tuple((page.path, page.title, page.citations) for page in chapter_pages),
+        ),
+        partial(_bibliography, site.language, site.words, chapter_pages, references),
     )
 
 
@@ -744,7 +861,9 @@ def _status_anchor(chapter: str) -> str:
     return "status-" + chapter.replace("/", "-").replace(".md", "").replace("_", "-").lower()
 
 
-def _fuzzy_lines(entry: _Entry, language: str, findings: Mapping[tuple[str, str], list[Finding]]) -> frozenset[int]:
+def _fuzzy_lines(
+    entry: _Entry, language: str, findings: Mapping[tuple[str, str], list[Finding]]
+) -> frozenset[int]:
     """The first lines of the page's blocks that follow an older English text (S001's marks)."""
     if entry.fallback or language == "en":
         return frozenset()
@@ -791,7 +910,9 @@ def _landing(
         chapters=[(page.title, _relative(path, page.path), page.fallback) for page in chapters],
         status=_relative(path, f"{language}/status.md"),
         # the frameworks the language's book has code in, in its tab order (v0.17: no JAX)
-        frameworks=", ".join(TAB_TITLES.get(t, t) for t in (edition.tabs if edition is not None else lock.today.tabs)),
+        frameworks=", ".join(
+            TAB_TITLES.get(t, t) for t in (edition.tabs if edition is not None else lock.today.tabs)
+        ),
     )
     return SitePage(path, language, "landing", words.landing_title, markdown)
 
