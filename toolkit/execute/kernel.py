@@ -177,6 +177,74 @@ def _merge_images(target: Path, folders: list[Path]) -> None:
                 link.symlink_to(file.resolve())
 
 
+def _scratch(
+    root: Path,
+    program: Program,
+    env: Environment,
+    threads: int | None,
+    data_dir: Path | None,
+    downloads: bool,
+) -> dict[str, str]:
+    """Lay out the kernel's scratch folder (module docstring: work/, data/, img/, lib/) and
+    return the kernel's environment variables."""
+    (root / "work").mkdir()
+    if data_dir is not None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        (root / "data").symlink_to(data_dir.resolve(), target_is_directory=True)
+    if program.image_dirs:  # d2l's cells read ../img/catdog.jpg
+        _merge_images(root / "img", [Path(folder) for folder in program.image_dirs])
+    kernel_env = env.kernel_env(threads)
+    if program.library is not None:
+        library_path = program.library.write(root / "lib")
+        kernel_env["PYTHONPATH"] = os.pathsep.join(
+            [str(library_path), kernel_env.get("PYTHONPATH", "")]
+        ).rstrip(os.pathsep)
+    if not downloads:
+        kernel_env.update(OFFLINE_ENV)
+    return kernel_env
+
+
+def _crashed(
+    line: int, outputs: list[dict[str, Any]], seconds: float, kernel_log: Path, max_output_bytes: int
+) -> CellResult:
+    """The cell during which the kernel died, with the tail of the kernel's own log."""
+    tail = kernel_log.read_text("utf-8", "replace").strip().splitlines()[-15:]
+    return CellResult(
+        line,
+        "crashed",
+        tuple(cap_outputs(outputs, max_output_bytes)),
+        seconds,
+        "the kernel died while running this cell (segfault, os._exit or out of memory?)",
+        "\n".join(tail),
+    )
+
+
+def _finished(
+    line: int,
+    outputs: list[dict[str, Any]],
+    seconds: float,
+    timeout: float,
+    downloads: bool,
+    max_output_bytes: int,
+) -> CellResult:
+    """A cell the kernel finished: ok, an error, a timeout or a dataset it lacked."""
+    outputs = cap_outputs(outputs, max_output_bytes)
+    error, traceback = _error_of(outputs)
+    status: CellStatus = "ok"
+    # nbclient interrupts a cell at its timeout; the kernel then reports the
+    # KeyboardInterrupt (whose traceback shows where the cell hung)
+    interrupted = error.startswith("KeyboardInterrupt") and seconds >= timeout
+    if interrupted or error.startswith(TIMEOUT_ERROR):
+        status, error = "timeout", f"timed out after {timeout:g}s (interrupted)"
+        outputs = [o for o in outputs if o.get("ename") != TIMEOUT_ERROR]
+    elif error:
+        status = "error"
+        missing = needs_data(outputs, error, traceback, downloads)
+        if missing is not None:
+            status, error = "needs-data", missing
+    return CellResult(line, status, tuple(outputs), seconds, error, traceback)
+
+
 def run_program(
     program: Program,
     env: Environment,
@@ -207,20 +275,7 @@ def run_program(
     with tempfile.TemporaryDirectory(prefix="toolkit-kernel-") as scratch:
         root = Path(scratch)
         workdir = root / "work"
-        workdir.mkdir()
-        if data_dir is not None:
-            data_dir.mkdir(parents=True, exist_ok=True)
-            (root / "data").symlink_to(data_dir.resolve(), target_is_directory=True)
-        if program.image_dirs:  # d2l's cells read ../img/catdog.jpg
-            _merge_images(root / "img", [Path(folder) for folder in program.image_dirs])
-        kernel_env = env.kernel_env(threads)
-        if program.library is not None:
-            library_path = program.library.write(root / "lib")
-            kernel_env["PYTHONPATH"] = os.pathsep.join(
-                [str(library_path), kernel_env.get("PYTHONPATH", "")]
-            ).rstrip(os.pathsep)
-        if not downloads:
-            kernel_env.update(OFFLINE_ENV)
+        kernel_env = _scratch(root, program, env, threads, data_dir, downloads)
         name = _kernel_spec_dir(env, root)
         # async: nbclient polls "is the kernel alive?" on its event loop, which a blocking
         # client would stall forever after a crash
@@ -260,42 +315,28 @@ def run_program(
                     try:
                         executed = client.execute_cell(notebook.cells[index], index)
                     except DeadKernelError:
-                        outputs = cap_outputs(
-                            [dict(o) for o in notebook.cells[index].get("outputs", [])], max_output_bytes
-                        )
                         kernel_log.flush()
-                        tail = (root / "kernel.log").read_text("utf-8", "replace").strip().splitlines()[-15:]
-                        result = CellResult(
+                        result = _crashed(
                             cell.line,
-                            "crashed",
-                            tuple(outputs),
+                            [dict(o) for o in notebook.cells[index].get("outputs", [])],
                             time.monotonic() - cell_started,
-                            "the kernel died while running this cell (segfault, os._exit or out of memory?)",
-                            "\n".join(tail),
+                            root / "kernel.log",
+                            max_output_bytes,
                         )
                         results.append(result)
                         if on_cell:
                             on_cell(result)
                         break
-                    outputs = cap_outputs(
-                        [json.loads(json.dumps(o)) for o in executed.get("outputs", [])], max_output_bytes
-                    )
+                    outputs = [json.loads(json.dumps(o)) for o in executed.get("outputs", [])]
                     executed["outputs"] = []  # the whole output is not kept in memory either
-                    error, traceback = _error_of(outputs)
-                    elapsed = time.monotonic() - cell_started
-                    status: CellStatus = "ok"
-                    # nbclient interrupts a cell at its timeout; the kernel then reports the
-                    # KeyboardInterrupt (whose traceback shows where the cell hung)
-                    interrupted = error.startswith("KeyboardInterrupt") and elapsed >= timeout
-                    if interrupted or error.startswith(TIMEOUT_ERROR):
-                        status, error = "timeout", f"timed out after {timeout:g}s (interrupted)"
-                        outputs = [o for o in outputs if o.get("ename") != TIMEOUT_ERROR]
-                    elif error:
-                        status = "error"
-                        missing = needs_data(outputs, error, traceback, downloads)
-                        if missing is not None:
-                            status, error = "needs-data", missing
-                    result = CellResult(cell.line, status, tuple(outputs), elapsed, error, traceback)
+                    result = _finished(
+                        cell.line,
+                        outputs,
+                        time.monotonic() - cell_started,
+                        timeout,
+                        downloads,
+                        max_output_bytes,
+                    )
                     results.append(result)
                     if on_cell:
                         on_cell(result)
