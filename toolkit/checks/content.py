@@ -86,13 +86,12 @@ def equation_missing(context: CheckContext) -> Iterable[Finding]:
     for pair, unit, block in only_en(context.alignment, Equation):
         line = inline_math.get(spaceless_tex(block.tex))
         here = defined_labels(context.tr)
-        labels = sorted(
+        eqlabels = [
             role.target
             for role in chapter_roles(context.en)
-            if role.name == "eqlabel"
-            and block.span.start <= role.line <= block.span.end + 1
-            and role.target not in here
-        )
+            if role.name == "eqlabel" and block.span.start <= role.line <= block.span.end + 1
+        ]
+        labels = sorted(label for label in eqlabels if label not in here)
         references = [item for label in labels for item in references_to(context.tr, label)]
         named = (
             f", and its :eqlabel:`{labels[0]}` with it"
@@ -100,12 +99,8 @@ def equation_missing(context: CheckContext) -> Iterable[Finding]:
             if labels
             else ""
         )
-        numbered = any(
-            role.name == "eqlabel" and block.span.start <= role.line <= block.span.end + 1
-            for role in chapter_roles(context.en)
-        )
         if line is not None:
-            if not numbered:
+            if not eqlabels:
                 continue  # the same TeX, typeset in display style within the paragraph: nothing lost
             yield context.finding(
                 "E002",

@@ -57,10 +57,13 @@ def export_runs(keys: Iterable[str], outputs_dir: Path, archive: Path) -> int:
     returns how many. A key without a readable entry is left out."""
     runs: dict[str, bytes] = {}
     for key in sorted(set(keys)):
-        entry = outputs_dir / f"{key}.json"
-        stored = StoredRun.load(entry)
-        if stored is not None and stored.key == key:
-            runs[key] = entry.read_bytes()
+        try:
+            data = (outputs_dir / f"{key}.json").read_bytes()
+            stored = StoredRun.from_json(json.loads(data))
+        except (OSError, ValueError):
+            continue
+        if stored.key == key:
+            runs[key] = data
     index = {
         "format": ARCHIVE_FORMAT,
         "version": ARCHIVE_VERSION,

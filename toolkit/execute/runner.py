@@ -309,6 +309,7 @@ def plan_runs(
             unproven.append((source.edition, source.chapter, source.english_path))
         english = parse(source.english_path)
         translation = parse(source.path)
+        image_dirs = _image_dirs(source, libraries)
         for framework in frameworks:
             library = (
                 libraries.library_for(source.edition, source.english_path, framework) if libraries else None
@@ -319,7 +320,7 @@ def plan_runs(
                 source.english_tabs,
                 framework,
                 library,
-                _image_dirs(source, libraries),
+                image_dirs,
             )
             if program is None:
                 continue
@@ -422,6 +423,10 @@ def chapter_manifest(
         detail = devices[framework].detail
         if device != devices[framework].kind:
             detail = f"run on another machine's {device} (from the cache)"
+        # cells after a missing dataset fail for want of it, not for their own code
+        missing_from = next(
+            (i for i, c in enumerate(run.cells if run else ()) if c.status == "needs-data"), None
+        )
         frameworks[framework] = FrameworkOutputs(
             program_status(run, entry.skipped),
             cached,
@@ -430,20 +435,21 @@ def chapter_manifest(
             key,
             entry.skipped,
             round(run.seconds, 2) if run else 0.0,
-            tuple(_shown_cell(item, run, entry.skipped) for item in shared),
+            tuple(_shown_cell(item, run, missing_from, entry.skipped) for item in shared),
         )
     return ChapterManifest(page[0], page[1], frameworks)
 
 
-def _shown_cell(item: SharedCell, run: ProgramRun | None, skipped: str) -> ShownCell:
-    """The output one translated cell shows, or why it has none."""
+def _shown_cell(
+    item: SharedCell, run: ProgramRun | None, missing_from: int | None, skipped: str
+) -> ShownCell:
+    """The output one translated cell shows, or why it has none (``missing_from``: the program's
+    first cell that lacked a dataset; the failures after it are for want of it)."""
     result = (
         run.cells[item.index]
         if run is not None and item.index is not None and item.index < len(run.cells)
         else None
     )
-    # cells after a missing dataset fail for want of it, not for their own code
-    missing_from = next((i for i, c in enumerate(run.cells if run else ()) if c.status == "needs-data"), None)
     if (
         result is not None
         and missing_from is not None

@@ -67,6 +67,16 @@ def split_lines(text: str) -> list[str]:
     return re.findall(r"[^\n]*\n|[^\n]+$", text)
 
 
+def _word_around(text: str, match: re.Match[str]) -> str:
+    """The whitespace-delimited word ``match`` stands in."""
+    start, end = match.start(), match.end()
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    return text[start:end]
+
+
 class _Builder:
     def __init__(self, path: str, lines: list[str]) -> None:
         self.path = path
@@ -351,8 +361,7 @@ class _Builder:
                 continue  # "a * b" is arithmetic, not markup
             if run.startswith("_") and before.isalnum() and after.isalnum():
                 continue  # snake_case words
-            token = text[: match.start()].rsplit(None, 1)[-1:] + text[match.end() :].split(None, 1)[:1]
-            if run.startswith("_") and not before.isspace() and "/" in "".join(token):
+            if run.startswith("_") and not before.isspace() and "/" in _word_around(text, match):
                 continue  # inside a URL or path (`https_://github.com/…`): no emphasis was meant
             excerpt = text[max(0, match.start() - 12) : match.end() + 12]
             out.append((line, excerpt))

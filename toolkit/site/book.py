@@ -25,7 +25,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from functools import cache, partial
+from functools import cache, cached_property, partial
 from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
@@ -410,6 +410,10 @@ class _Structure:
     numbers: Mapping[str, str]
     parents: Mapping[str, str]
 
+    @cached_property
+    def chapter_set(self) -> frozenset[str]:
+        return frozenset(self.chapters)
+
 
 @dataclass(frozen=True)
 class _Language:
@@ -615,7 +619,6 @@ def _language_context(
     options: SiteOptions,
 ) -> _Language:
     citations = {key: reference.short for key, reference in references.items()}
-    chapters = frozenset(structure.chapters)
     return _Language(
         language,
         words_for(language),
@@ -625,11 +628,11 @@ def _language_context(
         labels,
         citations,
         english_labels,
-        frozenset(english.chapters) if "en" in options.languages else frozenset(),
+        english.chapter_set if "en" in options.languages else frozenset(),
         {
             "labels": cache.token("labels", language, frozenset(labels.items())),
             "citations": cache.token("citations", language, tuple(sorted(citations.items()))),
-            "chapters": cache.token("chapters", language, chapters),
+            "chapters": cache.token("chapters", language, structure.chapter_set),
             "english": cache.token("english-labels", language, frozenset(english_labels.items())),
             "references": cache.token("references", language, tuple(sorted(references.items()))),
         },
@@ -660,12 +663,11 @@ def _chapter_page(
     present, copies = cache.remember(
         "images", path, (entry.parsed, roots, folders), partial(_images, entry, path, roots)
     )
-    chapters = frozenset(site.structure.chapters)
     dead = cache.remember(
         "dead-links",
         path,
         (entry.parsed, present, site.tokens["chapters"]),
-        partial(_dead_links, entry, present, chapters),
+        partial(_dead_links, entry, present, site.structure.chapter_set),
     )
     context = PageContext(
         path,

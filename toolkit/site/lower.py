@@ -631,11 +631,20 @@ def _image_links(block: Block, source: str, context: PageContext) -> str:
     """The block's images (and links to figures) as the site has them: a remote image becomes
     a link to it, a local one points at the site's one copy of its file."""
     inline = block_inline(block)
+    return _remote_images(inline, pointing_at_copies(inline, source, context.images))
+
+
+def pointing_at_copies(
+    inline: InlineFacts | None, source: str, images: Mapping[str, str], images_only: bool = False
+) -> str:
+    """``source`` with each link of the block (each image, with ``images_only``) to a file the
+    site has pointing at the site's copy (``images``: the path the chapter writes -> its URL
+    relative to the page)."""
     for link in inline.links if inline is not None else ():
         path, hash_mark, fragment = link.url.partition("#")
-        if path in context.images and f"]({link.url}" in source:
-            source = source.replace(f"]({link.url}", f"]({context.images[path]}{hash_mark}{fragment}")
-    return _remote_images(inline, source)
+        if (link.image or not images_only) and path in images and f"]({link.url}" in source:
+            source = source.replace(f"]({link.url}", f"]({images[path]}{hash_mark}{fragment}")
+    return source
 
 
 def _remote_images(inline: InlineFacts | None, source: str) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 from toolkit.checks.unsafe import active_content
 from toolkit.code import ALL_TABS, chapter_frameworks, is_tooling_cell, resolved_tabs, select_branches
 from toolkit.model import Attributes, Blank, Block, Chapter, CodeCell, Other, TabBlock, block_inline
-from toolkit.site.lower import CellOutputs, PageContext, lower_inline
+from toolkit.site.lower import CellOutputs, PageContext, lower_inline, pointing_at_copies
 from toolkit.site.sanitise import sanitise_html
 
 #: output types a notebook may carry: Jupyter renders HTML and runs JavaScript outputs
@@ -48,16 +48,11 @@ def _inert_prose(block: Block, context: PageContext | None = None) -> str:
 
 
 def _figure_links(block: Block, text: str, figures: Mapping[str, str]) -> str:
-    """``text`` with each of the block's images the site has pointing at the site's copy
-    (``figures``: the path the chapter writes -> its URL relative to the page, which is the
-    notebook's folder too). The page's download link embeds them as cell attachments as the
-    reader downloads it (``assets/notebooks.js``), so one copy of each figure serves every
-    notebook and page; ``../img/x.svg`` would lead nowhere."""
-    inline = block_inline(block)
-    for link in inline.links if inline is not None else ():
-        if link.image and link.url in figures and f"]({link.url}" in text:
-            text = text.replace(f"]({link.url}", f"]({figures[link.url]}")
-    return text
+    """``text`` with each of the block's images the site has pointing at the site's copy (the
+    page's URL is the notebook's folder too). The page's download link embeds them as cell
+    attachments as the reader downloads it (``assets/notebooks.js``), so one copy of each figure
+    serves every notebook and page; ``../img/x.svg`` would lead nowhere."""
+    return pointing_at_copies(block_inline(block), text, figures, images_only=True)
 
 
 def _node(**fields: object) -> Any:
