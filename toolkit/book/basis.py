@@ -105,6 +105,8 @@ def map_to_today(
     """Today's English chapter for each of one edition's chapters (path -> labels in order),
     one to one (see the module's invariants); None where nothing points anywhere."""
     names = Counter(Path(chapter).name for chapter in index.chapters)
+    # a name held by one chapter of today's English names that chapter (read once, not per chapter)
+    unique = {Path(c).name: c for c in index.chapters if names[Path(c).name] == 1}
     scores: dict[tuple[str, str], int] = {}
 
     def add(chapter: str, today: str, weight: int) -> None:
@@ -121,9 +123,8 @@ def map_to_today(
             add(chapter, today, SECTION_LABEL if first == labels[:1] else LABEL_INSIDE)
         for today in renamed(chapter) & index.chapters:
             add(chapter, today, RENAMED)
-        name = Path(chapter).name
-        if names[name] == 1:
-            add(chapter, next(c for c in index.chapters if Path(c).name == name), UNIQUE_NAME)
+        if (only := unique.get(Path(chapter).name)) is not None:
+            add(chapter, only, UNIQUE_NAME)
         shared = Counter(index.by_label[label] for label in labels[1:] if label in index.by_label)
         for today, count in shared.items():
             add(chapter, today, SHARED_LABEL * min(count, 3))
