@@ -42,6 +42,8 @@ from toolkit.parser.cells import CellInfo
 # ASCII-only word boundaries: Korean particles attach to numbers ("2.0과"), "P3dn" is a name.
 NUMBER = re.compile(r"(?<![A-Za-z0-9_.])\d+(?:[.,]\d+)*(?![A-Za-z0-9_])")
 HALF_ROLE = re.compile(r":(?:label|numref|ref|eqref|eqlabel|cite|citet|width):(?:`|$)")
+#: A run of emphasis or code delimiters that markdown-it may have left as text.
+MARKUP_RUN = re.compile(r"\*+|_{1,3}|`+")
 JOINED = re.compile(r"[^\W\d_]{2}[.!?][^\W\d_]{2}")
 TIMEOUT = re.compile(r"<!--\s*toolkit:\s*timeout\s+(\d+(?:\.\d+)?)\s*-->")
 SUPPRESS = re.compile(r"<!--\s*toolkit:\s*(ignore|ignore-file)\s+([A-Z0-9, ]+?)\s*-->")
@@ -350,8 +352,10 @@ class _Builder:
     @staticmethod
     def _literal_markup(text: str, line: int, out: list[tuple[int, str]]) -> None:
         """Delimiters markdown-it left as text: they will show literally on the page."""
-        half_roles = [m.end() for m in HALF_ROLE.finditer(text)]
-        for match in re.finditer(r"\*+|_{1,3}|`+", text):
+        # most text holds neither: a role needs its colon, markup its delimiter
+        halves = list(HALF_ROLE.finditer(text)) if ":" in text else []
+        half_roles = {m.end() for m in halves}
+        for match in MARKUP_RUN.finditer(text):
             run = match.group(0)
             if match.end() in half_roles:
                 continue  # the backtick of a half-written role: reported once, below
@@ -365,7 +369,7 @@ class _Builder:
                 continue  # inside a URL or path (`https_://github.com/…`): no emphasis was meant
             excerpt = text[max(0, match.start() - 12) : match.end() + 12]
             out.append((line, excerpt))
-        for match in HALF_ROLE.finditer(text):
+        for match in halves:
             out.append((line, text[match.start() : match.start() + 30]))
 
 
