@@ -352,7 +352,7 @@ class _Builder:
     @staticmethod
     def _literal_markup(text: str, line: int, out: list[tuple[int, str]]) -> None:
         """Delimiters markdown-it left as text: they will show literally on the page."""
-        # most text holds neither: a role needs its colon, markup its delimiter
+        # a half-written role needs its colon: most text tokens skip the role pattern
         halves = list(HALF_ROLE.finditer(text)) if ":" in text else []
         half_roles = {m.end() for m in halves}
         for match in MARKUP_RUN.finditer(text):
